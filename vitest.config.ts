@@ -1,18 +1,23 @@
+import { defaultServerConditions } from 'vite';
 import { defineConfig } from 'vitest/config';
 
 // One Vitest process for the whole repo, so the Kafka broker that the integration tests need is
 // started once per run (see vitest.kafka-setup.ts), not once per package.
 // Workspace packages resolve to their TypeScript sources through the `@reco/source` export
 // condition, so tests never run against a stale dist/ build.
-const sourceConditions = ['@reco/source', 'node', 'import', 'module', 'default'];
-const kafkaSetup = new URL('./vitest.kafka-setup.ts', import.meta.url).pathname;
+// Inline projects do not inherit the root's `ssr` options, so each project repeats them.
+const sourceConditions = ['@reco/source', ...defaultServerConditions];
+const resolveToSource = { resolve: { conditions: sourceConditions }, ssr: { resolve: { conditions: sourceConditions } } };
+const repoRoot = new URL('.', import.meta.url).pathname;
+const kafkaSetup = `${repoRoot}vitest.kafka-setup.ts`;
 
 function project(name: string, root: string, needsKafka: boolean) {
   return {
     extends: true as const,
+    ...resolveToSource,
     test: {
       name,
-      root,
+      root: `${repoRoot}${root}`,
       include: ['src/**/*.test.ts', '*.test.ts'],
       globalSetup: needsKafka ? [kafkaSetup] : [],
     },
@@ -20,8 +25,7 @@ function project(name: string, root: string, needsKafka: boolean) {
 }
 
 export default defineConfig({
-  resolve: { conditions: sourceConditions },
-  ssr: { resolve: { conditions: sourceConditions, externalConditions: ['@reco/source'] } },
+  ...resolveToSource,
   test: {
     environment: 'node',
     testTimeout: 60_000,

@@ -1,0 +1,74 @@
+import { ConfigResourceTypes, type Admin } from 'kafkajs';
+import { StreamError } from './errors.js';
+import type { TopicSpec } from './topics.js';
+
+export interface EnsureTopicsResult {
+  created: string[];
+  /** Existing topics whose configs or partition count were brought in line with the spec. */
+  updated: string[];
+  unchanged: string[];
+}
+
+/**
+ * Makes the cluster match the specs: creates missing topics, adds partitions and sets configs that
+ * differ. Running it again against a matching cluster changes nothing (everything is `unchanged`).
+ * Partitions are never removed (Kafka cannot) and replication is left to operators.
+ */
+export async function ensureTopics(admin: Admin, specs: readonly TopicSpec[]): Promise<EnsureTopicsResult> {
+  const result: EnsureTopicsResult = { created: [], updated: [], unchanged: [] };
+  try {
+    const existing = new Set(await admin.listTopics());
+    const missing = specs.filter((s) => !existing.has(s.name));
+    if (missing.length > 0) {
+      await admin.createTopics({
+        waitForLeaders: true,
+        topics: missing.map((s) => ({
+          topic: s.name,
+          numPartitions: s.numPartitions,
+          replicationFactor: s.replicationFactor,
+          configEntries: Object.entries(s.configs).map(([name, value]) => ({ name, value })),
+        })),
+      });
+      result.created.push(...missing.map((s) => s.name));
+    }
+    const present = specs.filter((s) => existing.has(s.name));
+    if (present.length === 0) return result;
+
+    const metadata = await admin.fetchTopicMetadata({ topics: present.map((s) => s.name) });
+    const described = await admin.describeConfigs({
+      includeSynonyms: false,
+      resources: present.map((s) => ({ type: ConfigResourceTypes.TOPIC, name: s.name })),
+    });
+    for (const spec of present) {
+      const partitions = metadata.topics.find((t) => t.name === spec.name)?.partitions.length ?? 0;
+      const current = new Map(
+        described.resources.find((r) => r.resourceName === spec.name)?.configEntries.map((e) => [e.configName, e.configValue]) ?? [],
+      );
+      const drifted = Object.entries(spec.configs).filter(([name, value]) => current.get(name) !== value);
+      let changed = false;
+      if (partitions < spec.numPartitions) {
+        await admin.createPartitions({ topicPartitions: [{ topic: spec.name, count: spec.numPartitions }] });
+        changed = true;
+      }
+      if (drifted.length > 0) {
+        // alterConfigs replaces the topic's whole dynamic config set, so send every config of the spec.
+        await admin.alterConfigs({
+          validateOnly: false,
+          resources: [
+            {
+              type: ConfigResourceTypes.TOPIC,
+              name: spec.name,
+              configEntries: Object.entries(spec.configs).map(([name, value]) => ({ name, value })),
+            },
+          ],
+        });
+        changed = true;
+      }
+      (changed ? result.updated : result.unchanged).push(spec.name);
+    }
+    return result;
+  } catch (cause) {
+    if (cause instanceof StreamError) throw cause;
+    throw new StreamError('RECO_ERR_TOPIC_SETUP', `ensureTopics failed for ${specs.map((s) => s.name).join(', ')}: ${String(cause)}`, { cause });
+  }
+}

@@ -1,0 +1,40 @@
+export { STREAM_ERRORS, StreamError, isRetriable, type StreamErrorCode, type ErrorSpec } from './errors.js';
+export { consoleLogger, silentLogger, type Logger } from './logger.js';
+export { readKafkaConfig, type KafkaConfig, type SaslMechanism } from './kafka-config.js';
+export { createKafkaClient, routeLogsTo } from './kafka-client.js';
+export {
+  ADAPTER_SNAPSHOT_MAX_BYTES,
+  DEFAULT_TOPIC_NAMES,
+  EVENT_MAX_BYTES,
+  topicNames,
+  topicSpecs,
+  type TopicNames,
+  type TopicOptions,
+  type TopicSpec,
+} from './topics.js';
+export { ensureTopics, type EnsureTopicsResult } from './ensure-topics.js';
+export {
+  EVENT_SCHEMA_VERSION,
+  EVENT_TYPES,
+  MAX_ID_LENGTH,
+  decodeEvent,
+  encodeEvent,
+  formatIssues,
+  validateEvent,
+  type EventType,
+  type RecoEvent,
+  type ValidationIssue,
+  type ValidationResult,
+} from './event-contract.js';
+export { recordSize, sendWithinLimit } from './send-within-limit.js';
+export {
+  DLQ_HEADERS,
+  DeadLetterWriter,
+  fromDeadLetterMessage,
+  toDeadLetterMessage,
+  type DeadLetter,
+  type DeadLetterSource,
+} from './dead-letter.js';
+export { startEventConsumer, type ConsumedEvent, type EventBatch, type EventConsumerOptions, type RunningEventConsumer } from './event-consumer.js';
+export { KAFKA_VERSION, defaultCacheDir, ensureKafkaJars } from './local-kafka/kafka-jars.js';
+export { startLocalKafka, type LocalKafka, type LocalKafkaOptions } from './local-kafka/local-kafka.js';
