@@ -36,8 +36,8 @@ export default defineConfig({
       project('@reco/stream', 'shared/stream', true),
       project('@reco/data', 'shared/data', false),
       project('@reco/model', 'shared/model', false),
-      project('@reco/serving', 'services/serving', false),
-      project('@reco/updater', 'services/updater', false),
+      project('@reco/serving', 'services/serving', true),
+      project('@reco/updater', 'services/updater', true),
     ],
   },
 });
