@@ -38,3 +38,13 @@ export {
 export { startEventConsumer, type ConsumedEvent, type EventBatch, type EventConsumerOptions, type RunningEventConsumer } from './event-consumer.js';
 export { KAFKA_VERSION, defaultCacheDir, ensureKafkaJars } from './local-kafka/kafka-jars.js';
 export { startLocalKafka, type LocalKafka, type LocalKafkaOptions } from './local-kafka/local-kafka.js';
+export {
+  SNAPSHOT_FORMAT_VERSION,
+  SNAPSHOT_MAGIC,
+  SnapshotFormatError,
+  decodeSnapshot,
+  encodeSnapshot,
+  type AdapterSnapshot,
+  type SnapshotMeta,
+  type SnapshotTensor,
+} from './snapshot-codec.js';
