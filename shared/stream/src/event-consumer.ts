@@ -15,6 +15,10 @@ export interface EventBatch {
   topic: string;
   partition: number;
   events: ConsumedEvent[];
+  /** Offset of the last message of the batch, valid or not: everything up to it has been handled. */
+  lastOffset: string;
+  /** The partition's end offset when the batch was fetched (for lag). */
+  highWatermark: string;
   /** Call during long work so the group coordinator does not evict this member. */
   heartbeat(): Promise<void>;
 }
@@ -23,9 +27,14 @@ export interface EventConsumerOptions {
   kafka: Kafka;
   groupId: string;
   events: TopicSpec;
-  deadLetter: TopicSpec;
-  /** Producer used for dead letters; owned by the caller (usually shared with the service). */
-  producer: Producer;
+  /**
+   * Where invalid messages go. Exactly one consumer of the events topic should own dead-lettering
+   * (the updater); other readers (serving's history) leave it out and only count them.
+   */
+  deadLetter?: { topic: TopicSpec; producer: Producer };
+  onInvalid?(count: number): void;
+  /** Commit offsets after each batch (default), or never: for readers whose position lives elsewhere. */
+  commitOffsets?: boolean;
   logger: Logger;
   /** Valid events of one partition batch, in offset order. Offsets are committed only after it resolves. */
   onEvents(batch: EventBatch): Promise<void>;
@@ -45,14 +54,17 @@ export interface RunningEventConsumer {
 
 /**
  * Consumes the events topic in a consumer group. Each message is decoded and validated; invalid ones
- * go to the dead-letter topic with every reason, and only then is the batch's offset committed, so a
- * message is either handled, dead-lettered, or consumed again after a crash: never silently lost.
+ * go to the dead-letter topic (when this reader owns it) with every reason, and only then is the
+ * batch's offset committed, so a message is either handled, dead-lettered, or consumed again after
+ * a crash: never silently lost. `onEvents` is called for every batch, even one with no valid event,
+ * so readers that track their own position see it advance.
  * A crash in `onEvents` restarts the consumer if the error is retriable (KafkaJS errors say so);
  * otherwise the consumer stops and the error is logged for the service's supervisor to act on.
  */
 export async function startEventConsumer(options: EventConsumerOptions): Promise<RunningEventConsumer> {
   const { kafka, logger } = options;
-  const deadLetters = new DeadLetterWriter({ producer: options.producer, topic: options.deadLetter });
+  const deadLetters = options.deadLetter ? new DeadLetterWriter(options.deadLetter) : undefined;
+  const commit = options.commitOffsets ?? true;
   const consumer = kafka.consumer({
     groupId: options.groupId,
     sessionTimeout: options.sessionTimeoutMs ?? 30_000,
@@ -70,7 +82,7 @@ export async function startEventConsumer(options: EventConsumerOptions): Promise
   await consumer.subscribe({ topic: options.events.name, fromBeginning: options.fromBeginning ?? false });
   await consumer.run({
     eachBatchAutoResolve: false,
-    autoCommit: true,
+    autoCommit: commit,
     eachBatch: async (payload) => {
       const { batch } = payload;
       if (!payload.isRunning() || payload.isStale()) return;
@@ -91,14 +103,25 @@ export async function startEventConsumer(options: EventConsumerOptions): Promise
         }
       }
       if (rejected.length > 0) {
-        await deadLetters.write(rejected);
-        logger.warn({ topic: batch.topic, partition: batch.partition, count: rejected.length }, 'invalid events dead-lettered');
+        if (deadLetters) {
+          await deadLetters.write(rejected);
+          logger.warn({ topic: batch.topic, partition: batch.partition, count: rejected.length }, 'invalid events dead-lettered');
+        }
+        options.onInvalid?.(rejected.length);
       }
-      const heartbeat = (): Promise<void> => payload.heartbeat();
-      if (valid.length > 0) await options.onEvents({ topic: batch.topic, partition: batch.partition, events: valid, heartbeat });
       const last = batch.messages.at(-1);
-      if (last) payload.resolveOffset(last.offset);
-      await payload.commitOffsetsIfNecessary();
+      if (!last) return;
+      const heartbeat = (): Promise<void> => payload.heartbeat();
+      await options.onEvents({
+        topic: batch.topic,
+        partition: batch.partition,
+        events: valid,
+        lastOffset: last.offset,
+        highWatermark: batch.highWatermark,
+        heartbeat,
+      });
+      payload.resolveOffset(last.offset);
+      if (commit) await payload.commitOffsetsIfNecessary();
       await heartbeat();
     },
   });

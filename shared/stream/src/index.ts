@@ -48,3 +48,4 @@ export {
   type SnapshotMeta,
   type SnapshotTensor,
 } from './snapshot-codec.js';
+export { readToEnd } from './read-to-end.js';

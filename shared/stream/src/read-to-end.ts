@@ -1,0 +1,65 @@
+import { randomUUID } from 'node:crypto';
+import type { Kafka, KafkaMessage } from 'kafkajs';
+
+/**
+ * Reads a topic from its first retained offset up to the end offsets it has *now*, then stops.
+ * For compacted topics like `reco.adapters` this is "the latest value of every key" as of the
+ * call: the updater resumes from it and serving uses it to know when it has caught up. A fresh,
+ * throwaway group id is used so no committed offsets are read or left behind that matter.
+ */
+export async function readToEnd(
+  kafka: Kafka,
+  topic: string,
+  onMessage: (message: KafkaMessage, partition: number) => void | Promise<void>,
+  options: { timeoutMs?: number; groupIdPrefix?: string } = {},
+): Promise<{ messages: number }> {
+  const admin = kafka.admin();
+  await admin.connect();
+  let ends: Map<number, bigint>;
+  try {
+    const offsets = await admin.fetchTopicOffsets(topic);
+    ends = new Map(offsets.filter((o) => BigInt(o.high) > BigInt(o.low)).map((o) => [o.partition, BigInt(o.high)]));
+  } finally {
+    await admin.disconnect();
+  }
+  if (ends.size === 0) return { messages: 0 };
+
+  const consumer = kafka.consumer({ groupId: `${options.groupIdPrefix ?? 'reco-read-to-end'}-${randomUUID()}`, maxWaitTimeInMs: 100 });
+  let messages = 0;
+  const pending = new Set(ends.keys());
+  await consumer.connect();
+  try {
+    await consumer.subscribe({ topic, fromBeginning: true });
+    await new Promise<void>((resolve, reject) => {
+      const timer = setTimeout(
+        () => reject(new Error(`readToEnd(${topic}) did not reach the end offsets within ${options.timeoutMs ?? 30_000} ms`)),
+        options.timeoutMs ?? 30_000,
+      );
+      consumer
+        .run({
+          autoCommit: false,
+          eachMessage: async ({ message, partition }) => {
+            const end = ends.get(partition);
+            if (end === undefined || BigInt(message.offset) >= end) return;
+            await onMessage(message, partition);
+            messages += 1;
+            // Offsets of compacted-away records are skipped, so "reached" means at or past end - 1.
+            if (BigInt(message.offset) >= end - 1n) {
+              pending.delete(partition);
+              if (pending.size === 0) {
+                clearTimeout(timer);
+                resolve();
+              }
+            }
+          },
+        })
+        .catch((error: unknown) => {
+          clearTimeout(timer);
+          reject(error instanceof Error ? error : new Error(String(error)));
+        });
+    });
+  } finally {
+    await consumer.disconnect();
+  }
+  return { messages };
+}
