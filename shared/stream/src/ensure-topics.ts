@@ -1,6 +1,10 @@
-import { ConfigResourceTypes, type Admin } from 'kafkajs';
+import kafkajs, { type Admin } from 'kafkajs';
 import { StreamError } from './errors.js';
 import type { TopicSpec } from './topics.js';
+
+// kafkajs is CommonJS and Node's ESM loader cannot see this export by name (Vite can, which is
+// why tests alone would not notice): read it from the default export.
+const { ConfigResourceTypes } = kafkajs;
 
 export interface EnsureTopicsResult {
   created: string[];

@@ -127,9 +127,16 @@ function serverProperties(o: { port: number; controllerPort: number; dataDir: st
   ].join('\n');
 }
 
-/** A KRaft cluster id: 16 random bytes, base64url without padding (what kafka-storage random-uuid prints). */
+/**
+ * A KRaft cluster id: 16 random bytes, base64url without padding (what kafka-storage random-uuid
+ * prints). Like Kafka's own Uuid.randomUuid(), ids starting with '-' are drawn again: the storage
+ * tool's argument parser would take one for an option (about 1 start in 64 failed before this).
+ */
 function kafkaClusterId(): string {
-  return randomBytes(16).toString('base64url');
+  for (;;) {
+    const id = randomBytes(16).toString('base64url');
+    if (!id.startsWith('-')) return id;
+  }
 }
 
 function runToCompletion(command: string, args: string[], logFile: string): Promise<void> {
