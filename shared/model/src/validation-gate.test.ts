@@ -88,3 +88,12 @@ describe('validateCandidate', () => {
     expect(() => validateCandidate(input(1, 1), { maxLossIncrease: 0.1, maxRelativeLossIncrease: -1 })).toThrow(RangeError);
   });
 });
+
+describe('validateCandidate before any holdout exists', () => {
+  it('judges the weights only: finite ones pass, a NaN is still refused', () => {
+    const finite = validateCandidate({ candidate: { holdoutLoss: null, tensors: [{ name: 'w', values: new Float32Array([1, 2]) }] }, live: null }, { maxLossIncrease: 0.05 });
+    expect(finite).toMatchObject({ accept: true, figures: { candidateLoss: null, tensorsChecked: 1 } });
+    const poisoned = validateCandidate({ candidate: { holdoutLoss: null, tensors: [{ name: 'w', values: new Float32Array([1, Number.NaN]) }] }, live: null }, { maxLossIncrease: 0.05 });
+    expect(poisoned).toMatchObject({ accept: false, code: 'non-finite-weights' });
+  });
+});

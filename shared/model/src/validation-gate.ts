@@ -15,13 +15,14 @@ export interface GateConfig {
 }
 
 export interface GateInput {
-  candidate: { holdoutLoss: number; tensors: Iterable<{ name: string; values: Float32Array }> };
+  candidate: { holdoutLoss: number | null; tensors: Iterable<{ name: string; values: Float32Array }> };
   /** The live snapshot's loss on the same holdout; null when nothing is live yet. */
   live: { holdoutLoss: number } | null;
 }
 
 export interface GateFigures {
-  candidateLoss: number;
+  /** Null when the rolling holdout was still empty. */
+  candidateLoss: number | null;
   /** Null when nothing is live or the live loss is not a finite number to compare against. */
   liveLoss: number | null;
   /** Allowed increase over the live loss that applied; null when there was no comparison. */
@@ -68,6 +69,8 @@ export function validateCandidate(input: GateInput, config: GateConfig): GateDec
     figures.valuesChecked += values.length;
   }
 
+  // No holdout examples yet (the first publish after a start): only the weights can be judged.
+  if (candidateLoss === null) return { accept: true, figures };
   if (!Number.isFinite(candidateLoss)) {
     return { accept: false, code: 'non-finite-loss', reason: `candidate holdout loss is ${String(candidateLoss)}`, figures };
   }

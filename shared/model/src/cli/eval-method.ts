@@ -1,0 +1,95 @@
+import { initBackend } from '../backend.js';
+import type { MethodName } from '../adaptation/adaptation-method.js';
+import { createAdaptation } from '../adaptation/create-adaptation.js';
+import { loadCheckpoint } from '../checkpoint.js';
+import { ItemCatalogue } from '../item-catalogue.js';
+import { OnlineTrainer } from '../online-trainer.js';
+import { createProgressReporter } from '../progress-reporter.js';
+import type { PrequentialWindow } from '../prequential.js';
+import { median, replayStream } from '../stream-replay.js';
+import type { CliEnvironment } from './cli-config.js';
+import { peakRssMb } from './child-runs.js';
+import type { DatasetSplit } from './dataset-split.js';
+
+/** One table row of `eval`, exactly the JSON fields the issue names. */
+export interface EvalRow {
+  method: MethodName;
+  trainableParams: number;
+  hr10: number;
+  ndcg10: number;
+  hr10First: number;
+  hr10Last: number;
+  newItemHr10: number;
+  stepMsMedian: number;
+  examplesPerSec: number;
+  peakRssMb: number;
+}
+
+export interface EvalMethodResult {
+  row: EvalRow;
+  methodParams: number;
+  backboneParams: number;
+  windows: PrequentialWindow[];
+  newItemClicks: number;
+  wallSeconds: number;
+}
+
+export interface EvalSettings {
+  batchSize: number;
+  eventsPerStep: number;
+  window: number;
+  sideCapacity: number;
+  seed: number;
+}
+
+export const DEFAULT_EVAL_SETTINGS: EvalSettings = { batchSize: 64, eventsPerStep: 32, window: 1000, sideCapacity: 256, seed: 1 };
+
+/** Replays the stream through one method (in the current process) and measures it. */
+export async function evaluateMethod(name: MethodName, split: DatasetSplit, backboneDir: string, env: CliEnvironment, settings: EvalSettings): Promise<EvalMethodResult> {
+  await initBackend(env.backend === undefined ? {} : { preferred: env.backend });
+  const { backbone, itemIds, backboneId } = await loadCheckpoint(backboneDir);
+  const catalogue = new ItemCatalogue(itemIds, settings.sideCapacity);
+  const method = createAdaptation(name, backbone, catalogue, { seed: settings.seed });
+  const trainer = new OnlineTrainer({
+    method,
+    backboneId,
+    batchSize: settings.batchSize,
+    freshPerStep: settings.eventsPerStep,
+    prequentialWindow: settings.window,
+    seed: settings.seed,
+  });
+  trainer.seedHistories(split.pretrain);
+  const progress = createProgressReporter({ label: name });
+  progress.start(split.stream.length);
+  try {
+    const report = await replayStream(trainer, split.stream, {
+      eventsPerStep: settings.eventsPerStep,
+      onProgress: (done, _total, loss) => progress.update(done, { loss: Number.isFinite(loss) ? loss.toFixed(3) : '-' }),
+    });
+    const counts = method.parameterCount();
+    return {
+      row: {
+        method: name,
+        trainableParams: counts.trainable,
+        hr10: report.overall.hr10,
+        ndcg10: report.overall.ndcg10,
+        hr10First: report.first?.hr10 ?? Number.NaN,
+        hr10Last: report.last?.hr10 ?? Number.NaN,
+        newItemHr10: report.newItems.hr10,
+        stepMsMedian: median(report.stepMs),
+        examplesPerSec: report.trainSeconds > 0 ? report.trainExamples / report.trainSeconds : 0,
+        peakRssMb: peakRssMb(),
+      },
+      methodParams: counts.method,
+      backboneParams: backbone.parameterCount,
+      windows: report.windows,
+      newItemClicks: report.newItems.count,
+      wallSeconds: report.wallSeconds,
+    };
+  } finally {
+    progress.stop();
+    trainer.dispose();
+    method.dispose();
+    backbone.dispose();
+  }
+}

@@ -1,0 +1,102 @@
+// Public API of @reco/model. Call initBackend() once at start-up, before creating tensors: it
+// picks the backend and registers the gradients the model trains through (see gradients.ts).
+export { BACKEND_ORDER, initBackend, isBackendName, type BackendChoice, type BackendName, type InitBackendOptions } from './backend.js';
+export { registerGradients } from './gradients.js';
+export { embeddingLookup } from './embedding-lookup.js';
+export { matMul } from './matmul.js';
+export { softmaxCrossEntropy } from './softmax-cross-entropy.js';
+
+export {
+  DEFAULT_BACKBONE_SHAPE,
+  FIRST_ITEM_ID,
+  PAD_ID,
+  UNK_ID,
+  backboneWeightSpecs,
+  countParameters,
+  validateBackboneConfig,
+  vocabSize,
+  type BackboneConfig,
+  type WeightKind,
+  type WeightSpec,
+} from './backbone-config.js';
+export type { BackboneModifiers } from './backbone-modifiers.js';
+export { Backbone, type BackboneOutput } from './backbone.js';
+export { TfjsBackboneRunner, type BackboneRunOutput, type BackboneRunner } from './backbone-runner.js';
+export {
+  CHECKPOINT_FORMAT,
+  CHECKPOINT_FORMAT_VERSION,
+  CheckpointError,
+  MANIFEST_FILE,
+  WEIGHTS_FILE,
+  loadCheckpoint,
+  readCheckpointManifest,
+  saveCheckpoint,
+  type CheckpointManifest,
+  type LoadedCheckpoint,
+  type TensorIndexEntry,
+} from './checkpoint.js';
+export { ItemCatalogue } from './item-catalogue.js';
+export { encodeSequences, type SequenceBatch } from './sequence-batch.js';
+export { SIDE_BIAS, SIDE_EMBEDDING, SideItemParameters } from './side-items.js';
+export { UserHistories } from './user-histories.js';
+
+export {
+  METHOD_NAMES,
+  isMethodName,
+  type AdaptationMethod,
+  type MethodName,
+  type NamedTensor,
+  type ParameterCount,
+  type PreparedInput,
+  type SerializedAdaptation,
+} from './adaptation/adaptation-method.js';
+export { createAdaptation, restoreAdaptation, snapshotConfig, type AdaptationConfig } from './adaptation/create-adaptation.js';
+export { LadderMethod, type LadderOptions } from './adaptation/ladder.js';
+export { BitFitMethod } from './adaptation/bitfit.js';
+export { LoraMethod, type LoraOptions } from './adaptation/lora.js';
+export { AdapterMethod, type AdapterOptions } from './adaptation/adapter.js';
+export { PromptMethod, type PromptOptions } from './adaptation/prompt.js';
+export { FrozenMethod } from './adaptation/frozen.js';
+export { FullFineTuneMethod } from './adaptation/full.js';
+
+export { candidateSet, sampledSoftmaxLoss, type CandidateSet } from './sampled-softmax-loss.js';
+export {
+  OnlineTrainer,
+  type OnlineTrainerOptions,
+  type PublishOutcome,
+  type StepResult,
+  type TrainerSnapshot,
+  type TrainingExample,
+} from './online-trainer.js';
+export { median, replayStream, type StreamReplayOptions, type StreamReplayReport } from './stream-replay.js';
+export {
+  DEFAULT_PRETRAIN,
+  evaluateLeaveOneOut,
+  type LeaveOneOutSummary,
+  pretrainBackbone,
+  type PretrainEpoch,
+  type PretrainOptions,
+  type PretrainResult,
+  type PretrainStep,
+} from './pretrain.js';
+
+export {
+  RANKING_CUTOFF,
+  RankingAccumulator,
+  fullRank,
+  hitAtK,
+  ndcgAtK,
+  reciprocalRank,
+  sampledRank,
+  topK,
+  type RankingProtocol,
+  type RankingSummary,
+} from './ranking-metrics.js';
+export { EVALUATION_NEGATIVES, NegativeSampler, type NegativeSamplerOptions } from './negative-sampler.js';
+export { ReplayBuffer, type ReplayBufferOptions } from './replay-buffer.js';
+export { PrequentialTracker, type PrequentialFigures, type PrequentialOptions, type PrequentialWindow } from './prequential.js';
+export { publishDecision, type PublishDecision, type PublishPolicy, type PublishReason, type PublishState } from './publish-policy.js';
+export { validateCandidate, type GateConfig, type GateDecision, type GateFigures, type GateInput, type GateRejection } from './validation-gate.js';
+export { escapeXml, renderLineChartSvg, type ChartPoint, type ChartSeries, type LineChartOptions, type VerticalMarker } from './line-chart-svg.js';
+export { createProgressReporter, silentProgress, type ProgressReporter, type ProgressReporterOptions, type ProgressStream } from './progress-reporter.js';
+export { fromMessageParts, toMessageParts, type AdaptationMessageParts } from './adaptation/snapshot-message.js';

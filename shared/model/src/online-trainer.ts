@@ -1,0 +1,370 @@
+import * as tf from '@tensorflow/tfjs-core';
+import { type Interaction, type Rng, createRng } from '@reco/data';
+import type { AdaptationMethod, SerializedAdaptation } from './adaptation/adaptation-method.js';
+import { createAdaptation, snapshotConfig } from './adaptation/create-adaptation.js';
+import { LadderMethod } from './adaptation/ladder.js';
+import { FIRST_ITEM_ID, PAD_ID, UNK_ID } from './backbone-config.js';
+import { NegativeSampler } from './negative-sampler.js';
+import { PrequentialTracker } from './prequential.js';
+import { type PublishPolicy, publishDecision } from './publish-policy.js';
+import { fullRank } from './ranking-metrics.js';
+import { ReplayBuffer } from './replay-buffer.js';
+import { candidateSet, sampledSoftmaxLoss } from './sampled-softmax-loss.js';
+import { prepareExamples } from './example-inputs.js';
+import { registerGradients } from './gradients.js';
+import { UserHistories } from './user-histories.js';
+import { type GateConfig, type GateDecision, validateCandidate } from './validation-gate.js';
+
+/**
+ * Online (test-then-train) training of one adaptation method over a click stream.
+ *
+ * `observe(event)` only books the event: it resolves the item's slot (a new item gets a side
+ * slot), turns "user history -> clicked item" into an example and extends the history. The
+ * example is *scored* by the current parameters in the next `evaluatePending()` (which
+ * `trainStep()` calls first), feeding prequential HR@10/NDCG@10, and only then trained on.
+ * Every `holdoutEvery`-th scored example goes to a rolling holdout instead of training; the
+ * validation gate compares candidate and live parameters on it with the same fixed negatives.
+ *
+ * Loss: sampled softmax over the batch's targets plus `negatives` catalogue items drawn
+ * uniformly by NegativeSampler (BPR with one negative learns far slower per step, and a softmax
+ * is what ranking by score rewards). Optimiser: Adam over exactly `method.trainableVariables()`.
+ */
+export interface TrainingExample {
+  userId: string;
+  /** Catalogue slots before the click, oldest first (at most maxLen). */
+  history: number[];
+  target: number;
+  ts: number;
+  newItem: boolean;
+  /** Ladder only: the frozen backbone's last-position outputs [userState, ...blocks], computed once. */
+  features?: Float32Array[];
+}
+
+export interface OnlineTrainerOptions {
+  method: AdaptationMethod;
+  /** sha256 of the backbone weights, stamped on snapshots. */
+  backboneId: string;
+  seed?: number;
+  /** Examples per training step (fresh + replayed). */
+  batchSize?: number;
+  /** Fresh examples per step; the rest of the batch is replayed. Default batchSize / 2. */
+  freshPerStep?: number;
+  /** Adam learning rate of the method's own parameters. */
+  learningRate?: number;
+  /**
+   * Adam learning rate of the shared side table and bias. Higher than the method's: a new item
+   * must climb from score 0 into the top 10 within a burst of a few dozen steps, while the
+   * method's parameters reshape the backbone's function and diverge at such rates.
+   */
+  sideLearningRate?: number;
+  negatives?: number;
+  replayCapacity?: number;
+  maxUsers?: number;
+  holdoutEvery?: number;
+  holdoutCapacity?: number;
+  prequentialWindow?: number;
+  publishPolicy?: PublishPolicy;
+  gate?: GateConfig;
+  now?: () => number;
+}
+
+export interface StepResult {
+  loss: number;
+  examples: number;
+  /** Wall time of the training step alone (preparing inputs + forward + backward + update). */
+  ms: number;
+}
+
+export interface TrainerSnapshot {
+  method: string;
+  version: number;
+  backboneId: string;
+  steps: number;
+  eventsObserved: number;
+  /** The gate's figures this snapshot was accepted with (null for an unvalidated snapshot). */
+  validation: GateDecision['figures'] | null;
+  adaptation: SerializedAdaptation;
+}
+
+export type PublishOutcome =
+  | { published: true; snapshot: TrainerSnapshot; decision: GateDecision }
+  | { published: false; reason: string; decision?: GateDecision };
+
+const DEFAULTS = {
+  batchSize: 64,
+  learningRate: 5e-3,
+  sideLearningRate: 5e-2,
+  negatives: 100,
+  replayCapacity: 4096,
+  maxUsers: 100_000,
+  holdoutEvery: 20,
+  holdoutCapacity: 256,
+  prequentialWindow: 500,
+  publishPolicy: { intervalMs: 10_000, maxSteps: 200 } satisfies PublishPolicy,
+  gate: { maxLossIncrease: 0.05 } satisfies GateConfig,
+} as const;
+
+export class OnlineTrainer {
+  readonly method: AdaptationMethod;
+  readonly prequential: PrequentialTracker;
+  /** Prequential figures over clicks on items the backbone never saw. */
+  readonly newItemPrequential: PrequentialTracker;
+  private readonly options: Required<Omit<OnlineTrainerOptions, 'method' | 'backboneId' | 'seed' | 'freshPerStep'>> & { freshPerStep: number };
+  private readonly backboneId: string;
+  private readonly histories: UserHistories;
+  private readonly replay: ReplayBuffer<TrainingExample>;
+  private readonly sampler: NegativeSampler;
+  private readonly holdoutRng: Rng;
+  private readonly optimizer: tf.Optimizer;
+  private readonly sideOptimizer: tf.Optimizer;
+  private readonly pending: TrainingExample[] = [];
+  private readonly fresh: TrainingExample[] = [];
+  private readonly holdout: TrainingExample[] = [];
+  private live: AdaptationMethod | null = null;
+  private scoredCount = 0;
+  private observed = 0;
+  private stepCount = 0;
+  private stepsSincePublish = 0;
+  private lastPublishMs: number;
+  private version = 0;
+
+  constructor(options: OnlineTrainerOptions) {
+    registerGradients();
+    this.method = options.method;
+    this.backboneId = options.backboneId;
+    const batchSize = options.batchSize ?? DEFAULTS.batchSize;
+    this.options = {
+      batchSize,
+      freshPerStep: options.freshPerStep ?? Math.max(1, Math.floor(batchSize / 2)),
+      learningRate: options.learningRate ?? DEFAULTS.learningRate,
+      sideLearningRate: options.sideLearningRate ?? DEFAULTS.sideLearningRate,
+      negatives: options.negatives ?? DEFAULTS.negatives,
+      replayCapacity: options.replayCapacity ?? DEFAULTS.replayCapacity,
+      maxUsers: options.maxUsers ?? DEFAULTS.maxUsers,
+      holdoutEvery: options.holdoutEvery ?? DEFAULTS.holdoutEvery,
+      holdoutCapacity: options.holdoutCapacity ?? DEFAULTS.holdoutCapacity,
+      prequentialWindow: options.prequentialWindow ?? DEFAULTS.prequentialWindow,
+      publishPolicy: options.publishPolicy ?? DEFAULTS.publishPolicy,
+      gate: options.gate ?? DEFAULTS.gate,
+      now: options.now ?? Date.now,
+    };
+    if (this.options.freshPerStep > batchSize) throw new RangeError(`freshPerStep (${this.options.freshPerStep}) exceeds batchSize (${batchSize})`);
+    const rng = createRng(options.seed ?? 1);
+    this.histories = new UserHistories(this.method.backbone.config.maxLen, this.options.maxUsers);
+    this.replay = new ReplayBuffer({ capacity: this.options.replayCapacity, rng: rng.fork() });
+    this.sampler = new NegativeSampler({ rng: rng.fork(), numSlots: this.method.catalogue.numSlots, firstValidSlot: FIRST_ITEM_ID });
+    this.holdoutRng = rng.fork();
+    this.prequential = new PrequentialTracker({ windowSize: this.options.prequentialWindow });
+    this.newItemPrequential = new PrequentialTracker({ windowSize: Math.max(1, Math.floor(this.options.prequentialWindow / 10)) });
+    this.optimizer = tf.train.adam(this.options.learningRate);
+    this.sideOptimizer = tf.train.adam(this.options.sideLearningRate);
+    this.lastPublishMs = this.options.now();
+  }
+
+  get steps(): number {
+    return this.stepCount;
+  }
+
+  get eventsObserved(): number {
+    return this.observed;
+  }
+
+  /** The user's recent catalogue slots, oldest first, as the trainer knows them. */
+  userHistory(userId: string): number[] {
+    return this.histories.get(userId);
+  }
+
+  /** Examples scored but not yet trained on as fresh ones. */
+  get backlog(): number {
+    return this.fresh.length + this.pending.length;
+  }
+
+  /**
+   * Extends users' histories with past events without scoring or training on them (e.g. the log
+   * the backbone was pretrained on), so the first streamed click of a known user has context.
+   */
+  seedHistories(events: Iterable<Interaction>): void {
+    for (const event of events) {
+      const slot = this.method.catalogue.ensureSlot(event.itemId);
+      if (slot !== undefined) this.histories.append(event.userId, slot);
+    }
+  }
+
+  /** Books one event; returns false when it yields no example (first event of a user, or a refused new item). */
+  observe(event: Interaction): boolean {
+    this.observed++;
+    const catalogue = this.method.catalogue;
+    const slot = catalogue.ensureSlot(event.itemId);
+    if (slot === undefined) return false;
+    const history = this.histories.get(event.userId);
+    this.histories.append(event.userId, slot);
+    if (history.length === 0) return false;
+    this.pending.push({ userId: event.userId, history, target: slot, ts: event.ts, newItem: catalogue.isSideSlot(slot) });
+    return true;
+  }
+
+  /** Scores every booked example with the current parameters (the "test" of test-then-train). */
+  async evaluatePending(): Promise<number> {
+    const batch = this.pending.splice(0, this.pending.length);
+    const chunk = 128;
+    for (let start = 0; start < batch.length; start += chunk) {
+      const examples = batch.slice(start, start + chunk);
+      const input = await prepareExamples(this.method, examples, true);
+      const scores = tf.tidy(() => this.method.scores(input));
+      input.dispose();
+      const data = (await scores.data()) as Float32Array;
+      scores.dispose();
+      const slots = this.method.catalogue.numSlots;
+      examples.forEach((e, row) => {
+        const rank = fullRank(data.subarray(row * slots, (row + 1) * slots), e.target, EXCLUDED);
+        this.prequential.record(rank, e.ts);
+        if (e.newItem) this.newItemPrequential.record(rank, e.ts);
+        this.scoredCount++;
+        if (this.scoredCount % this.options.holdoutEvery === 0) {
+          this.holdout.push(e);
+          if (this.holdout.length > this.options.holdoutCapacity) this.holdout.shift();
+        } else {
+          this.fresh.push(e);
+        }
+      });
+    }
+    return batch.length;
+  }
+
+  /**
+   * One optimiser step on up to `freshPerStep` fresh examples plus replayed ones. Scores any
+   * booked examples first. Returns null when there is nothing fresh to learn from (or the
+   * method has nothing to train, like `frozen`; its fresh examples are then just dropped).
+   */
+  async trainStep(): Promise<StepResult | null> {
+    await this.evaluatePending();
+    if (this.fresh.length === 0) return null;
+    const fresh = this.fresh.splice(0, this.options.freshPerStep);
+    if (this.method.trainableVariables().length === 0) return null;
+    return this.trainOn(this.replay.drawBatch(this.options.batchSize, fresh));
+  }
+
+  /**
+   * One optimiser step on exactly these examples (no replay mixing, no scoring): the core of
+   * `trainStep`, public so a benchmark can time identical batches across methods.
+   */
+  async trainOn(examples: readonly TrainingExample[]): Promise<StepResult> {
+    const variables = this.method.trainableVariables();
+    if (variables.length === 0) throw new Error(`${this.method.name} has no trainable variables`);
+    const started = performance.now();
+    this.sampler.grow(this.method.catalogue.numSlots);
+    const targets = examples.map((e) => e.target);
+    const candidates = candidateSet(targets, this.sampler.sample(this.options.negatives, new Set(targets)));
+    const input = await prepareExamples(this.method, examples, false);
+    let lossValue: number;
+    try {
+      // One forward/backward over exactly the trainable variables, then each group's own Adam.
+      const { value, grads } = tf.variableGrads(() => sampledSoftmaxLoss(this.method, input, candidates), variables);
+      const sideIds = new Set(this.method.sideVariables().map((v) => v.name));
+      // Adam keeps its moments by position in the map, so every step must hand it the same
+      // variables in the same order: a variable the loss did not reach this step (the side
+      // table before any new item exists) gets an explicit zero gradient instead of a gap.
+      const own: tf.NamedTensorMap = {};
+      const side: tf.NamedTensorMap = {};
+      for (const v of variables) {
+        const g = grads[v.name] ?? (grads[v.name] = tf.zerosLike(v));
+        (sideIds.has(v.name) ? side : own)[v.name] = g;
+      }
+      if (Object.keys(own).length > 0) this.optimizer.applyGradients(own);
+      if (Object.keys(side).length > 0) this.sideOptimizer.applyGradients(side);
+      lossValue = (await value.data())[0] ?? Number.NaN;
+      value.dispose();
+      for (const g of Object.values(grads)) g.dispose();
+    } finally {
+      input.dispose();
+    }
+    this.stepCount++;
+    this.stepsSincePublish++;
+    return { loss: lossValue, examples: examples.length, ms: performance.now() - started };
+  }
+
+  /** Mean sampled-softmax loss on the rolling holdout, with negatives fixed by `negativesSeed`. */
+  async holdoutLoss(method: AdaptationMethod = this.method, negativesSeed = 0): Promise<number> {
+    if (this.holdout.length === 0) return Number.NaN;
+    const sampler = new NegativeSampler({ rng: createRng(negativesSeed), numSlots: this.method.catalogue.numSlots, firstValidSlot: FIRST_ITEM_ID });
+    const targets = this.holdout.map((e) => e.target);
+    const candidates = candidateSet(targets, sampler.sample(this.options.negatives, new Set(targets)));
+    const input = await prepareExamples(method, this.holdout, false);
+    try {
+      const loss = tf.tidy(() => sampledSoftmaxLoss(method, input, candidates));
+      const value = (await loss.data())[0] ?? Number.NaN;
+      loss.dispose();
+      return value;
+    } finally {
+      input.dispose();
+    }
+  }
+
+  /** The current parameters as a snapshot (not validated, not counted as published). */
+  async snapshot(): Promise<TrainerSnapshot> {
+    return {
+      method: this.method.name,
+      version: this.version,
+      backboneId: this.backboneId,
+      steps: this.stepCount,
+      eventsObserved: this.observed,
+      validation: null,
+      adaptation: await this.method.serialize(),
+    };
+  }
+
+  /**
+   * Publishes when the policy says so and the gate accepts: returns the snapshot to send. A
+   * rejected candidate keeps training (the next attempt may pass) and the live copy is unchanged.
+   * `force` skips the timing policy (not the gate): a graceful shutdown publishes whatever new
+   * steps it has, so the restarted process resumes from them instead of retraining.
+   */
+  async maybePublish(options: { force?: boolean } = {}): Promise<PublishOutcome> {
+    const nowMs = this.options.now();
+    const due = publishDecision({ nowMs, lastPublishMs: this.lastPublishMs, stepsSincePublish: this.stepsSincePublish }, this.options.publishPolicy);
+    const forced = options.force === true && this.stepsSincePublish > 0;
+    if (!due.publish && !forced) return { published: false, reason: due.reason };
+    const seed = this.holdoutRng.int(2 ** 31);
+    // An empty holdout (right after a start) has no loss to judge: the gate then checks weights only.
+    const judged = this.holdout.length > 0;
+    const candidateLoss = judged ? await this.holdoutLoss(this.method, seed) : null;
+    const liveLoss = this.live === null || !judged ? null : await this.holdoutLoss(this.live, seed);
+    const serialized = await this.method.serialize();
+    const decision = validateCandidate(
+      { candidate: { holdoutLoss: candidateLoss, tensors: serialized.tensors }, live: liveLoss === null ? null : { holdoutLoss: liveLoss } },
+      this.options.gate,
+    );
+    this.lastPublishMs = nowMs;
+    if (!decision.accept) return { published: false, reason: decision.reason, decision };
+    this.stepsSincePublish = 0;
+    this.version++;
+    if (this.live === null) {
+      this.live = createAdaptation(this.method.name, this.method.backbone, this.method.catalogue, snapshotConfig(serialized, runnerOf(this.method)));
+    }
+    this.live.load(serialized);
+    const snapshot: TrainerSnapshot = {
+      method: this.method.name,
+      version: this.version,
+      backboneId: this.backboneId,
+      steps: this.stepCount,
+      eventsObserved: this.observed,
+      validation: decision.figures,
+      adaptation: serialized,
+    };
+    return { published: true, snapshot, decision };
+  }
+
+  /** Frees the optimiser state and the live copy; the method belongs to the caller. */
+  dispose(): void {
+    this.optimizer.dispose();
+    this.sideOptimizer.dispose();
+    this.live?.dispose();
+    this.live = null;
+  }
+}
+
+const EXCLUDED: ReadonlySet<number> = new Set([PAD_ID, UNK_ID]);
+
+function runnerOf(method: AdaptationMethod) {
+  return method instanceof LadderMethod ? method.runner : undefined;
+}

@@ -1,0 +1,55 @@
+import * as tf from '@tensorflow/tfjs-core';
+import type { ItemCatalogue } from './item-catalogue.js';
+
+/**
+ * The parameters every adaptation method shares for the catalogue's moving parts:
+ * - an embedding per side slot (items the backbone never saw), zero at start, so a new item
+ *   scores exactly 0 until clicks on it are trained on;
+ * - a bias per score slot (all items), zero at start, which is how popularity drift and a new
+ *   item's burst of clicks move an item up for everyone without touching the user state.
+ * Both are sized for a full side table up front, so tensor shapes never change while serving.
+ */
+export const SIDE_EMBEDDING = 'side.new_item_embedding';
+export const SIDE_BIAS = 'side.item_bias';
+
+export class SideItemParameters {
+  readonly newItemEmbedding: tf.Variable;
+  readonly itemBias: tf.Variable;
+
+  constructor(
+    readonly catalogue: ItemCatalogue,
+    dim: number,
+  ) {
+    this.newItemEmbedding = tf.variable(tf.zeros([catalogue.sideCapacity, dim]), true);
+    this.itemBias = tf.variable(tf.zeros([catalogue.maxSlots]), true);
+  }
+
+  get parameterCount(): number {
+    return this.newItemEmbedding.size + this.itemBias.size;
+  }
+
+  variables(): Map<string, tf.Variable> {
+    return new Map([
+      [SIDE_EMBEDDING, this.newItemEmbedding],
+      [SIDE_BIAS, this.itemBias],
+    ]);
+  }
+
+  /** The output item table for the slots in use: the given backbone table, then used side rows. */
+  outputTable(backboneTable: tf.Tensor2D): tf.Tensor2D {
+    const used = this.catalogue.sideCount;
+    if (used === 0) return backboneTable;
+    const dim = backboneTable.shape[1];
+    return tf.concat([backboneTable, tf.slice(this.newItemEmbedding as tf.Tensor2D, [0, 0], [used, dim])], 0);
+  }
+
+  /** Bias of the slots in use [numSlots]. */
+  bias(): tf.Tensor1D {
+    return tf.slice(this.itemBias as tf.Tensor1D, [0], [this.catalogue.numSlots]);
+  }
+
+  dispose(): void {
+    this.newItemEmbedding.dispose();
+    this.itemBias.dispose();
+  }
+}
