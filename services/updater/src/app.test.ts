@@ -1,18 +1,20 @@
 import { describe, expect, it } from 'vitest';
 import { buildApp } from './app.js';
-import { readUpdaterConfig } from './config.js';
+import { createUpdaterMetrics } from './metrics.js';
 
-describe('updater app', () => {
-  it('answers /healthz', async () => {
-    const app = await buildApp();
-    const res = await app.inject({ method: 'GET', url: '/healthz' });
-    expect(res.statusCode).toBe(200);
-    expect(res.json()).toEqual({ status: 'ok' });
+describe('updater http', () => {
+  it('answers /healthz, reports readiness and serves its metrics', async () => {
+    const metrics = createUpdaterMetrics({ defaultMetrics: false });
+    metrics.trainingSteps.inc({ variant: 'ladder' }, 3);
+    let running = false;
+    const app = await buildApp({ registry: metrics.registry, isRunning: () => running });
+    expect((await app.inject('/healthz')).json()).toEqual({ status: 'ok' });
+    expect((await app.inject('/readyz')).statusCode).toBe(503);
+    running = true;
+    expect((await app.inject('/readyz')).statusCode).toBe(200);
+    const scraped = await app.inject('/metrics');
+    expect(scraped.headers['content-type']).toContain('text/plain');
+    expect(scraped.body).toContain('reco_training_steps_total{variant="ladder"} 3');
     await app.close();
-  });
-
-  it('reads its config once and names a bad variable', () => {
-    expect(readUpdaterConfig({ KAFKA_BROKERS: 'localhost:9092', PORT: '0' })).toMatchObject({ port: 0, kafka: { brokers: ['localhost:9092'] } });
-    expect(() => readUpdaterConfig({ KAFKA_BROKERS: 'localhost:9092', PORT: 'eighty' })).toThrow('PORT must be a TCP port number');
   });
 });

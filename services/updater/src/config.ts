@@ -1,23 +1,110 @@
+import { resolve } from 'node:path';
+import { isMethodName, isBackendName, type BackendName, type MethodName } from '@reco/model';
 import { readKafkaConfig, type KafkaConfig } from '@reco/stream';
+
+export interface VariantSpec {
+  /** The key snapshots are published under (what serving and clients call the variant). */
+  readonly name: string;
+  readonly method: MethodName;
+}
+
+export interface TrainingSettings {
+  readonly batchSize: number;
+  readonly learningRate: number;
+  readonly publishIntervalMs: number;
+  readonly publishMaxSteps: number;
+  readonly sideCapacity: number;
+  readonly seed: number;
+}
 
 export interface UpdaterConfig {
   readonly host: string;
+  /** Port of the updater's own HTTP server (/healthz, /metrics). */
   readonly port: number;
   readonly logLevel: string;
   readonly kafka: KafkaConfig;
+  readonly topicPrefix: string;
+  readonly groupId: string;
+  /** How long the group waits for a silent member before handing its partitions to another. */
+  readonly sessionTimeoutMs: number;
+  readonly backboneDir: string;
+  readonly tfBackend: BackendName | undefined;
+  readonly variants: readonly VariantSpec[];
+  readonly training: TrainingSettings;
 }
 
 /**
- * The only place the updater service reads its environment: once, at start-up, with defaults and
- * an error naming the variable when a value is impossible. Everything else receives slices of this.
+ * The only place the updater reads its environment: once, at start-up, with defaults and an error
+ * naming the variable when a value is impossible. Everything else receives slices of this.
+ *
+ *   RECO_VARIANTS     comma list of `name` or `name:method` (default `ladder`); e.g. `ladder,lora,b:bitfit`
+ *   RECO_BACKBONE_DIR checkpoint folder (default .cache/reco/backbones/synthetic under the cwd)
+ *   RECO_TOPIC_PREFIX prefix for every topic name (default none)
+ *   RECO_GROUP_ID     consumer group (default reco-updater)
+ *   RECO_SESSION_TIMEOUT_MS  group session timeout (default 30000; the broker allows 6000 and up)
+ *   RECO_PUBLISH_INTERVAL_MS / RECO_PUBLISH_MAX_STEPS  publish every N ms or M steps (5000 / 200)
+ *   RECO_BATCH_SIZE, RECO_LEARNING_RATE, RECO_SIDE_CAPACITY, RECO_SEED
+ *   RECO_TF_BACKEND   tensorflow-gpu | tensorflow | wasm | cpu (default: first that loads)
+ *   PORT, HOST, LOG_LEVEL, and the KAFKA_* settings of @reco/stream
  */
 export function readUpdaterConfig(env: Readonly<Record<string, string | undefined>>): UpdaterConfig {
-  const port = Number(env.PORT ?? '9464');
-  if (!Number.isInteger(port) || port < 0 || port > 65535) throw new Error(`PORT must be a TCP port number, got "${env.PORT}"`);
+  const port = integer(env, 'PORT', 9464, 0, 65535);
+  const backend = env.RECO_TF_BACKEND?.trim();
+  if (backend && !isBackendName(backend)) throw new Error(`RECO_TF_BACKEND must be one of tensorflow-gpu, tensorflow, wasm, cpu; got "${backend}"`);
   return Object.freeze({
     host: env.HOST ?? '127.0.0.1',
     port,
     logLevel: env.LOG_LEVEL ?? 'info',
     kafka: readKafkaConfig(env, { defaultClientId: 'reco-updater' }),
+    topicPrefix: env.RECO_TOPIC_PREFIX ?? '',
+    groupId: env.RECO_GROUP_ID ?? 'reco-updater',
+    sessionTimeoutMs: integer(env, 'RECO_SESSION_TIMEOUT_MS', 30_000, 6000, 300_000),
+    backboneDir: resolve(env.RECO_BACKBONE_DIR ?? '.cache/reco/backbones/synthetic'),
+    tfBackend: backend ? (backend as BackendName) : undefined,
+    variants: Object.freeze(parseVariants(env.RECO_VARIANTS ?? 'ladder')),
+    training: Object.freeze({
+      batchSize: integer(env, 'RECO_BATCH_SIZE', 64, 1, 4096),
+      learningRate: number(env, 'RECO_LEARNING_RATE', 5e-3),
+      publishIntervalMs: integer(env, 'RECO_PUBLISH_INTERVAL_MS', 5000, 1, 86_400_000),
+      publishMaxSteps: integer(env, 'RECO_PUBLISH_MAX_STEPS', 200, 1, 1_000_000),
+      sideCapacity: integer(env, 'RECO_SIDE_CAPACITY', 1000, 0, 10_000_000),
+      seed: integer(env, 'RECO_SEED', 1, 0, 2 ** 31 - 1),
+    }),
   });
+}
+
+export function parseVariants(raw: string): VariantSpec[] {
+  const specs = raw
+    .split(',')
+    .map((part) => part.trim())
+    .filter((part) => part.length > 0)
+    .map((part) => {
+      const [name = '', method = name] = part.split(':').map((s) => s.trim());
+      if (!/^[a-z0-9][a-z0-9_-]{0,63}$/i.test(name)) throw new Error(`RECO_VARIANTS: "${name}" is not a valid variant name`);
+      if (!isMethodName(method)) throw new Error(`RECO_VARIANTS: variant "${name}" names unknown method "${method}"`);
+      return { name, method };
+    });
+  if (specs.length === 0) throw new Error('RECO_VARIANTS names no variant');
+  const names = new Set<string>();
+  for (const s of specs) {
+    if (names.has(s.name)) throw new Error(`RECO_VARIANTS lists variant "${s.name}" twice`);
+    names.add(s.name);
+  }
+  return specs;
+}
+
+function integer(env: Readonly<Record<string, string | undefined>>, name: string, fallback: number, min: number, max: number): number {
+  const raw = env[name];
+  if (raw === undefined || raw.trim() === '') return fallback;
+  const value = Number(raw);
+  if (!Number.isInteger(value) || value < min || value > max) throw new Error(`${name} must be an integer in [${min}, ${max}], got "${raw}"`);
+  return value;
+}
+
+function number(env: Readonly<Record<string, string | undefined>>, name: string, fallback: number): number {
+  const raw = env[name];
+  if (raw === undefined || raw.trim() === '') return fallback;
+  const value = Number(raw);
+  if (!Number.isFinite(value) || value <= 0) throw new Error(`${name} must be a positive number, got "${raw}"`);
+  return value;
 }

@@ -1,14 +1,56 @@
+import { initBackend, loadCheckpoint, TfjsBackboneRunner } from '@reco/model';
+import { consoleLogger, createKafkaClient, ensureTopics, topicSpecs } from '@reco/stream';
 import { buildApp } from './app.js';
 import { readUpdaterConfig } from './config.js';
+import { readLatestSnapshots } from './latest-snapshots.js';
+import { createUpdaterMetrics } from './metrics.js';
+import { Updater } from './updater.js';
+import { VariantTrainer } from './variant-trainer.js';
 
-// Wiring only: read config once, build the app, listen, and close cleanly on SIGINT/SIGTERM.
+// Wiring only: config once, backend, backbone, Kafka, resume positions, then the loop and HTTP.
 const config = readUpdaterConfig(process.env);
-const app = await buildApp({ logger: { level: config.logLevel } });
-await app.listen({ host: config.host, port: config.port });
+const logger = consoleLogger(config.logLevel === 'debug' ? 'debug' : 'info');
+const backend = await initBackend({ ...(config.tfBackend ? { preferred: config.tfBackend } : {}), log: (message) => logger.info({}, message) });
+const checkpoint = await loadCheckpoint(config.backboneDir);
+logger.info({ backend: backend.name, backboneId: checkpoint.backboneId, items: checkpoint.itemIds.length }, 'backbone loaded');
 
+const kafka = createKafkaClient(config.kafka, logger);
+const specs = topicSpecs({ prefix: config.topicPrefix });
+const admin = kafka.admin();
+await admin.connect();
+await ensureTopics(admin, [specs.events, specs.deadLetter, specs.adapters]);
+await admin.disconnect();
+
+const latest = await readLatestSnapshots(kafka, specs.adapters.name, logger);
+const runner = new TfjsBackboneRunner(checkpoint.backbone);
+const variants = config.variants.map((spec) => {
+  const resumeFrom = latest.get(spec.name);
+  return VariantTrainer.create({ spec, checkpoint, settings: config.training, runner, ...(resumeFrom ? { resumeFrom } : {}) });
+});
+const metrics = createUpdaterMetrics();
+const producer = kafka.producer({ allowAutoTopicCreation: false, idempotent: true, maxInFlightRequests: 1 });
+await producer.connect();
+
+const updater = new Updater({ kafka, producer, topics: specs, groupId: config.groupId, sessionTimeoutMs: config.sessionTimeoutMs, variants, metrics, logger });
+let running = false;
+const app = await buildApp({ logger: { level: config.logLevel }, registry: metrics.registry, isRunning: () => running });
+await app.listen({ host: config.host, port: config.port });
+await updater.start();
+running = true;
+
+let shuttingDown = false;
 for (const signal of ['SIGINT', 'SIGTERM'] as const) {
   process.once(signal, () => {
-    app.log.info({ signal }, 'shutting down');
-    void app.close().then(() => process.exit(0));
+    if (shuttingDown) return;
+    shuttingDown = true;
+    logger.info({ signal }, 'shutting down: finishing the step, publishing, leaving the group');
+    void (async () => {
+      await updater.stop();
+      await producer.disconnect();
+      await app.close();
+      for (const v of variants) v.dispose();
+      checkpoint.backbone.dispose();
+      process.exit(0);
+    })();
   });
 }

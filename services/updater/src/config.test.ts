@@ -1,0 +1,32 @@
+import { describe, expect, it } from 'vitest';
+import { parseVariants, readUpdaterConfig } from './config.js';
+
+describe('updater config', () => {
+  it('has defaults for everything but the brokers', () => {
+    const config = readUpdaterConfig({ KAFKA_BROKERS: 'localhost:9092' });
+    expect(config.variants).toEqual([{ name: 'ladder', method: 'ladder' }]);
+    expect(config.training).toMatchObject({ batchSize: 64, publishIntervalMs: 5000, publishMaxSteps: 200 });
+    expect(config.groupId).toBe('reco-updater');
+    expect(Object.isFrozen(config)).toBe(true);
+  });
+
+  it('parses variants as name or name:method', () => {
+    expect(parseVariants('ladder, lora ,b:bitfit')).toEqual([
+      { name: 'ladder', method: 'ladder' },
+      { name: 'lora', method: 'lora' },
+      { name: 'b', method: 'bitfit' },
+    ]);
+  });
+
+  it.each([
+    [{ RECO_VARIANTS: 'ladder,ladder' }, 'lists variant "ladder" twice'],
+    [{ RECO_VARIANTS: 'x:sgd' }, 'names unknown method "sgd"'],
+    [{ RECO_VARIANTS: ' , ' }, 'names no variant'],
+    [{ RECO_BATCH_SIZE: '0' }, 'RECO_BATCH_SIZE must be an integer'],
+    [{ RECO_LEARNING_RATE: '-1' }, 'RECO_LEARNING_RATE must be a positive number'],
+    [{ RECO_TF_BACKEND: 'gpu' }, 'RECO_TF_BACKEND must be one of'],
+    [{ PORT: 'http' }, 'PORT must be an integer'],
+  ])('refuses %j', (env, message) => {
+    expect(() => readUpdaterConfig({ KAFKA_BROKERS: 'localhost:9092', ...env })).toThrow(message);
+  });
+});

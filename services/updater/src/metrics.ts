@@ -1,0 +1,41 @@
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+
+/**
+ * Everything the updater reports on /metrics. One registry per updater instance (not prom-client's
+ * global one), so tests can build several side by side. Names are shared with serving where the
+ * meaning is the same (reco_live_version, reco_snapshots_*), so one dashboard reads both.
+ */
+export function createUpdaterMetrics(options: { defaultMetrics?: boolean } = {}) {
+  const registry = new Registry();
+  if (options.defaultMetrics !== false) collectDefaultMetrics({ register: registry });
+  const registers = [registry];
+  return {
+    registry,
+    eventsConsumed: new Counter({ name: 'reco_updater_events_consumed_total', help: 'Valid events read from reco.events', registers }),
+    eventsDeadLettered: new Counter({ name: 'reco_updater_events_dead_lettered_total', help: 'Invalid events sent to the dead-letter topic', registers }),
+    examplesTrained: new Counter({ name: 'reco_updater_examples_trained_total', help: 'Clicks fed to the online trainer', labelNames: ['variant'], registers }),
+    trainingSteps: new Counter({ name: 'reco_training_steps_total', help: 'Optimiser steps taken', labelNames: ['variant'], registers }),
+    stepSeconds: new Histogram({
+      name: 'reco_training_step_seconds',
+      help: 'Wall time of one training step',
+      labelNames: ['variant'],
+      buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5],
+      registers,
+    }),
+    loss: new Gauge({ name: 'reco_training_loss', help: 'Sampled-softmax loss of the latest step', labelNames: ['variant'], registers }),
+    prequentialHr10: new Gauge({ name: 'reco_prequential_hr10', help: 'Rolling prequential HR@10 (test-then-train)', labelNames: ['variant'], registers }),
+    prequentialNdcg10: new Gauge({ name: 'reco_prequential_ndcg10', help: 'Rolling prequential NDCG@10 (test-then-train)', labelNames: ['variant'], registers }),
+    snapshotsPublished: new Counter({ name: 'reco_snapshots_published_total', help: 'Snapshots published to reco.adapters', labelNames: ['variant'], registers }),
+    snapshotsRejected: new Counter({
+      name: 'reco_snapshots_rejected_total',
+      help: 'Candidate snapshots the validation gate refused',
+      labelNames: ['variant', 'reason'],
+      registers,
+    }),
+    liveVersion: new Gauge({ name: 'reco_live_version', help: 'Latest published snapshot version', labelNames: ['variant'], registers }),
+    lastPublishTime: new Gauge({ name: 'reco_updater_last_publish_timestamp_seconds', help: 'When the latest snapshot was published', labelNames: ['variant'], registers }),
+    consumerLag: new Gauge({ name: 'reco_consumer_lag', help: 'Messages between the consumed offset and the partition end', labelNames: ['service', 'topic', 'partition'], registers }),
+  };
+}
+
+export type UpdaterMetrics = ReturnType<typeof createUpdaterMetrics>;

@@ -1,0 +1,119 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createRng } from '@reco/data';
+import { Backbone, initBackend, loadCheckpoint, saveCheckpoint, TfjsBackboneRunner, type LoadedCheckpoint } from '@reco/model';
+import {
+  createKafkaClient,
+  encodeEvent,
+  ensureTopics,
+  readKafkaConfig,
+  sendWithinLimit,
+  silentLogger,
+  topicSpecs,
+  type AdapterSnapshot,
+  type RecoEvent,
+} from '@reco/stream';
+import { testKafkaBrokers, uniqueName } from '@reco/stream/testing';
+import type { Kafka, Producer } from 'kafkajs';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { TrainingSettings, VariantSpec } from './config.js';
+import { readLatestSnapshots } from './latest-snapshots.js';
+import { createUpdaterMetrics } from './metrics.js';
+import { Updater } from './updater.js';
+import { VariantTrainer } from './variant-trainer.js';
+
+// A real broker and a small random backbone: the updater's job here is bookkeeping (positions,
+// versions, counts, publishing), which does not need a pretrained model.
+let kafka: Kafka;
+let producer: Producer;
+let checkpoint: LoadedCheckpoint;
+let dir: string;
+const itemIds = Array.from({ length: 40 }, (_, i) => `i${i}`);
+const settings: TrainingSettings = { batchSize: 16, learningRate: 0.01, publishIntervalMs: 1, publishMaxSteps: 1000, sideCapacity: 16, seed: 3 };
+
+beforeAll(async () => {
+  await initBackend({ log: () => undefined });
+  dir = await mkdtemp(join(tmpdir(), 'reco-updater-test-'));
+  const backbone = Backbone.random({ numItems: itemIds.length, dim: 16, blocks: 2, heads: 2, maxLen: 10, ffnDim: 32, layerNormEpsilon: 1e-5 }, createRng(5));
+  await saveCheckpoint(dir, backbone, itemIds);
+  backbone.dispose();
+  checkpoint = await loadCheckpoint(dir);
+  kafka = createKafkaClient(readKafkaConfig({ KAFKA_BROKERS: testKafkaBrokers().join(',') }, { defaultClientId: 'updater-test' }), silentLogger);
+  producer = kafka.producer({ allowAutoTopicCreation: false });
+  await producer.connect();
+});
+
+afterAll(async () => {
+  await producer?.disconnect();
+  checkpoint?.backbone.dispose();
+  await rm(dir, { recursive: true, force: true });
+});
+
+function clicks(count: number, from: number): RecoEvent[] {
+  const rng = createRng(from + 1);
+  // Includes one never-seen item, so the side table is exercised too.
+  return Array.from({ length: count }, (_, i) => ({
+    userId: `u${rng.int(6)}`,
+    itemId: i % 17 === 0 ? 'brand-new' : `i${rng.int(itemIds.length)}`,
+    type: 'click',
+    ts: Date.UTC(2026, 10, 1) + from + i,
+  }));
+}
+
+async function runUpdater(prefix: string, variants: VariantSpec[], untilExamples: number): Promise<Map<string, AdapterSnapshot>> {
+  const specs = topicSpecs({ prefix, eventPartitions: 2 });
+  const latest = await readLatestSnapshots(kafka, specs.adapters.name, silentLogger);
+  const runner = new TfjsBackboneRunner(checkpoint.backbone);
+  const trainers = variants.map((spec) => {
+    const resumeFrom = latest.get(spec.name);
+    return VariantTrainer.create({ spec, checkpoint, settings, runner, ...(resumeFrom ? { resumeFrom } : {}) });
+  });
+  const updater = new Updater({ kafka, producer, topics: specs, groupId: `${prefix}group`, variants: trainers, metrics: createUpdaterMetrics({ defaultMetrics: false }), logger: silentLogger });
+  await updater.start();
+  const deadline = Date.now() + 60_000;
+  while (trainers.some((t) => t.examplesTrained < untilExamples) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
+  await updater.stop();
+  trainers.forEach((t) => t.dispose());
+  return readLatestSnapshots(kafka, specs.adapters.name, silentLogger);
+}
+
+describe('updater over Kafka', () => {
+  it('publishes snapshots with exact counts and positions, and resumes from them without training anything twice', async () => {
+    const prefix = `${uniqueName('updater')}.`;
+    const specs = topicSpecs({ prefix, eventPartitions: 2 });
+    const admin = kafka.admin();
+    await admin.connect();
+    await ensureTopics(admin, [specs.events, specs.deadLetter, specs.adapters]);
+    await admin.disconnect();
+    const variants: VariantSpec[] = [{ name: 'ladder', method: 'ladder' }, { name: 'b', method: 'bitfit' }];
+
+    const first = clicks(50, 0);
+    await sendWithinLimit(producer, specs.events, [
+      ...first.map((e) => ({ key: e.userId, value: encodeEvent(e) })),
+      { key: 'junk', value: Buffer.from('{"not": "an event"}') },
+    ]);
+    const afterFirst = await runUpdater(prefix, variants, first.length);
+    for (const name of ['ladder', 'b']) {
+      const snapshot = afterFirst.get(name);
+      expect(snapshot?.meta).toMatchObject({ variant: name, backboneId: checkpoint.backboneId, examplesTrained: 50 });
+      const offsets = Object.values(snapshot?.meta.offsets ?? {}).reduce((sum, o) => sum + Number(o), 0);
+      expect(offsets).toBe(51); // every message of both partitions, the dead-lettered one included
+      expect(snapshot?.tensors.every((t) => t.values.every(Number.isFinite))).toBe(true);
+    }
+    expect(afterFirst.get('b')?.meta.method).toBe('bitfit');
+
+    const second = clicks(30, 1000);
+    await sendWithinLimit(producer, specs.events, second.map((e) => ({ key: e.userId, value: encodeEvent(e) })));
+    const afterSecond = await runUpdater(prefix, variants, 80);
+    for (const name of ['ladder', 'b']) {
+      const before = afterFirst.get(name);
+      const after = afterSecond.get(name);
+      expect(after?.meta.examplesTrained).toBe(80);
+      expect(after?.meta.version).toBeGreaterThan(before?.meta.version ?? Infinity);
+      expect(after?.meta.newestEventTs).toBe(Math.max(...second.map((e) => e.ts)));
+      // The resumed parameters are the published ones trained further, not a fresh start.
+      expect(after?.meta.config).toMatchObject({ sideItemIds: ['brand-new'] });
+    }
+  });
+});

@@ -1,0 +1,167 @@
+import type { Kafka, Producer } from 'kafkajs';
+import {
+  encodeSnapshot,
+  sendWithinLimit,
+  startEventConsumer,
+  type EventBatch,
+  type Logger,
+  type RunningEventConsumer,
+  type TopicSpec,
+} from '@reco/stream';
+import type { UpdaterMetrics } from './metrics.js';
+import type { VariantTrainer } from './variant-trainer.js';
+
+export interface UpdaterDeps {
+  kafka: Kafka;
+  /** Used for snapshots and dead letters; owned by the caller. */
+  producer: Producer;
+  topics: { events: TopicSpec; deadLetter: TopicSpec; adapters: TopicSpec };
+  groupId: string;
+  sessionTimeoutMs?: number;
+  variants: readonly VariantTrainer[];
+  metrics: UpdaterMetrics;
+  logger: Logger;
+  now?: () => number;
+  /**
+   * How often an idle updater asks each variant's publish policy again. Batches ask too, but
+   * when the stream goes quiet the last steps must still be published (default 250 ms).
+   */
+  publishCheckMs?: number;
+}
+
+/**
+ * The updater's loop: read events in the consumer group, feed every variant's trainer
+ * (test-then-train), drain the training backlog with heartbeats between steps so a long batch
+ * never costs the group membership, and publish a snapshot per variant when its policy and gate
+ * say so. The position of each variant lives in its snapshots, not in committed group offsets: on
+ * start every partition is sought to the lowest position any variant still needs.
+ */
+export class Updater {
+  readonly #deps: UpdaterDeps;
+  readonly #now: () => number;
+  #consumer: RunningEventConsumer | undefined;
+  #stopping: Promise<void> | undefined;
+  #timer: NodeJS.Timeout | undefined;
+  /** Batches and idle publish checks take turns: trainers are not safe to use concurrently. */
+  #turn: Promise<void> = Promise.resolve();
+
+  constructor(deps: UpdaterDeps) {
+    this.#deps = deps;
+    this.#now = deps.now ?? Date.now;
+  }
+
+  async start(): Promise<void> {
+    const { kafka, topics, groupId, logger, metrics } = this.#deps;
+    this.#consumer = await startEventConsumer({
+      kafka,
+      groupId,
+      events: topics.events,
+      deadLetter: { topic: topics.deadLetter, producer: this.#deps.producer },
+      onInvalid: (count) => metrics.eventsDeadLettered.inc(count),
+      commitOffsets: false,
+      fromBeginning: true,
+      ...(this.#deps.sessionTimeoutMs ? { sessionTimeoutMs: this.#deps.sessionTimeoutMs } : {}),
+      logger,
+      onEvents: (batch) => this.#exclusive(() => this.#onBatch(batch)),
+    });
+    await this.#seekToSnapshotPositions();
+    this.#timer = setInterval(() => {
+      void this.#exclusive(async () => {
+        for (const variant of this.#deps.variants) await this.#publish(variant, false);
+      }).catch((error: unknown) => this.#deps.logger.error({ err: String(error) }, 'idle publish check failed'));
+    }, this.#deps.publishCheckMs ?? 250);
+    logger.info({ variants: this.#deps.variants.map((v) => ({ variant: v.spec.name, version: v.version, examples: v.examplesTrained })) }, 'updater started');
+  }
+
+  /** Finishes the current batch, trains what was fed, publishes every variant, then leaves the group. */
+  stop(): Promise<void> {
+    this.#stopping ??= (async () => {
+      clearInterval(this.#timer);
+      await this.#consumer?.consumer.stop();
+      await this.#exclusive(async () => {
+        for (const variant of this.#deps.variants) {
+          await variant.trainUntilDrained(async (step) => this.#recordStep(variant, step.loss, step.ms));
+          await this.#publish(variant, true);
+        }
+      });
+      await this.#consumer?.stop();
+      this.#deps.logger.info({}, 'updater stopped');
+    })();
+    return this.#stopping;
+  }
+
+  #exclusive(work: () => Promise<void>): Promise<void> {
+    const run = this.#turn.then(work);
+    this.#turn = run.catch(() => undefined);
+    return run;
+  }
+
+  async #seekToSnapshotPositions(): Promise<void> {
+    const { kafka, topics } = this.#deps;
+    const admin = kafka.admin();
+    await admin.connect();
+    try {
+      for (const { partition, low } of await admin.fetchTopicOffsets(topics.events.name)) {
+        let start: bigint | undefined;
+        for (const variant of this.#deps.variants) {
+          const position = variant.startOffset(partition) ?? BigInt(low);
+          start = start === undefined || position < start ? position : start;
+        }
+        const offset = start === undefined || start < BigInt(low) ? low : start.toString();
+        this.#consumer?.consumer.seek({ topic: topics.events.name, partition, offset });
+      }
+    } finally {
+      await admin.disconnect();
+    }
+  }
+
+  async #onBatch(batch: EventBatch): Promise<void> {
+    const { metrics, variants } = this.#deps;
+    metrics.eventsConsumed.inc(batch.events.length);
+    for (const variant of variants) {
+      let fed = 0;
+      for (const { event, partition, offset } of batch.events) if (variant.feed(event, partition, offset)) fed += 1;
+      variant.skipTo(batch.partition, batch.lastOffset);
+      metrics.examplesTrained.inc({ variant: variant.spec.name }, fed);
+      await variant.trainUntilDrained(async (step) => {
+        this.#recordStep(variant, step.loss, step.ms);
+        await batch.heartbeat();
+      });
+      await this.#publish(variant, false);
+    }
+    const lag = BigInt(batch.highWatermark) - BigInt(batch.lastOffset) - 1n;
+    metrics.consumerLag.set({ service: 'updater', topic: batch.topic, partition: String(batch.partition) }, Number(lag < 0n ? 0n : lag));
+  }
+
+  #recordStep(variant: VariantTrainer, loss: number, ms: number): void {
+    const { metrics } = this.#deps;
+    const labels = { variant: variant.spec.name };
+    metrics.trainingSteps.inc(labels);
+    metrics.stepSeconds.observe(labels, ms / 1000);
+    if (Number.isFinite(loss)) metrics.loss.set(labels, loss);
+    const rolling = variant.trainer.prequential.rolling();
+    if (rolling.count > 0) {
+      metrics.prequentialHr10.set(labels, rolling.hr10);
+      metrics.prequentialNdcg10.set(labels, rolling.ndcg10);
+    }
+  }
+
+  async #publish(variant: VariantTrainer, force: boolean): Promise<void> {
+    const { metrics, logger, producer, topics } = this.#deps;
+    const now = this.#now();
+    const outcome = await variant.maybePublish(now, force);
+    if (outcome === null) return;
+    const labels = { variant: variant.spec.name };
+    if ('rejected' in outcome) {
+      metrics.snapshotsRejected.inc({ ...labels, reason: outcome.rejected });
+      logger.warn({ variant: variant.spec.name, reason: outcome.rejected }, 'validation gate refused the candidate snapshot');
+      return;
+    }
+    const { meta } = outcome.snapshot;
+    await sendWithinLimit(producer, topics.adapters, [{ key: meta.variant, value: encodeSnapshot(outcome.snapshot) }]);
+    metrics.snapshotsPublished.inc(labels);
+    metrics.liveVersion.set(labels, meta.version);
+    metrics.lastPublishTime.set(labels, now / 1000);
+    logger.info({ variant: meta.variant, version: meta.version, examplesTrained: meta.examplesTrained, offsets: meta.offsets }, 'snapshot published');
+  }
+}

@@ -1,0 +1,172 @@
+import type { Interaction } from '@reco/data';
+import {
+  createAdaptation,
+  fromMessageParts,
+  ItemCatalogue,
+  OnlineTrainer,
+  restoreAdaptation,
+  toMessageParts,
+  type AdaptationMethod,
+  type BackboneRunner,
+  type LoadedCheckpoint,
+  type StepResult,
+  type TrainerSnapshot,
+} from '@reco/model';
+import type { AdapterSnapshot, RecoEvent } from '@reco/stream';
+import type { TrainingSettings, VariantSpec } from './config.js';
+
+/** Events that say "the user wanted this item": the positives the trainer learns from. */
+const POSITIVE_TYPES: ReadonlySet<RecoEvent['type']> = new Set(['click', 'purchase']);
+
+export interface PublishedSnapshot {
+  snapshot: AdapterSnapshot;
+  trainer: TrainerSnapshot;
+}
+
+/**
+ * One variant's online training and its exact position in the event log.
+ *
+ * `next` holds, per partition, the offset after the last event fed to this trainer. It is
+ * published with every snapshot, and a restarted updater skips every event below it, so after a
+ * crash each event is trained into the published parameters exactly once: events after the last
+ * snapshot were trained only into parameters that died with the process, and are fed again.
+ */
+export class VariantTrainer {
+  readonly spec: VariantSpec;
+  readonly method: AdaptationMethod;
+  readonly trainer: OnlineTrainer;
+  readonly #backboneId: string;
+  readonly #next = new Map<number, bigint>();
+  #version: number;
+  #examples: number;
+  #newestEventTs: number | null;
+
+  private constructor(spec: VariantSpec, method: AdaptationMethod, trainer: OnlineTrainer, backboneId: string, resumed: AdapterSnapshot | undefined) {
+    this.spec = spec;
+    this.method = method;
+    this.trainer = trainer;
+    this.#backboneId = backboneId;
+    this.#version = resumed?.meta.version ?? 0;
+    this.#examples = resumed?.meta.examplesTrained ?? 0;
+    this.#newestEventTs = resumed?.meta.newestEventTs ?? null;
+    for (const [partition, offset] of Object.entries(resumed?.meta.offsets ?? {})) this.#next.set(Number(partition), BigInt(offset));
+  }
+
+  /**
+   * Builds the trainer at identity, or resumed from the variant's latest published snapshot. A
+   * snapshot for another backbone is refused: its parameters mean nothing on this one.
+   */
+  static create(options: {
+    spec: VariantSpec;
+    checkpoint: LoadedCheckpoint;
+    settings: TrainingSettings;
+    runner?: BackboneRunner;
+    resumeFrom?: AdapterSnapshot;
+    now?: () => number;
+  }): VariantTrainer {
+    const { spec, checkpoint, settings, resumeFrom } = options;
+    if (resumeFrom && resumeFrom.meta.backboneId !== checkpoint.backboneId) {
+      throw new Error(
+        `latest snapshot of variant ${spec.name} was trained on backbone ${resumeFrom.meta.backboneId.slice(0, 12)}, not the loaded ${checkpoint.backboneId.slice(0, 12)}`,
+      );
+    }
+    if (resumeFrom && resumeFrom.meta.method !== spec.method) {
+      throw new Error(`latest snapshot of variant ${spec.name} is method ${resumeFrom.meta.method}, but the variant is configured as ${spec.method}`);
+    }
+    const runnerOption = options.runner ? { runner: options.runner } : {};
+    const method = resumeFrom
+      ? restoreAdaptation(fromMessageParts({ method: resumeFrom.meta.method, config: resumeFrom.meta.config, tensors: resumeFrom.tensors }), checkpoint.backbone, checkpoint.itemIds, runnerOption)
+      : createAdaptation(spec.method, checkpoint.backbone, new ItemCatalogue(checkpoint.itemIds, settings.sideCapacity), { seed: settings.seed, ladder: runnerOption });
+    const trainer = new OnlineTrainer({
+      method,
+      backboneId: checkpoint.backboneId,
+      seed: settings.seed,
+      batchSize: settings.batchSize,
+      learningRate: settings.learningRate,
+      publishPolicy: { intervalMs: settings.publishIntervalMs, maxSteps: settings.publishMaxSteps },
+      ...(options.now ? { now: options.now } : {}),
+    });
+    return new VariantTrainer(spec, method, trainer, checkpoint.backboneId, resumeFrom);
+  }
+
+  get version(): number {
+    return this.#version;
+  }
+
+  get examplesTrained(): number {
+    return this.#examples;
+  }
+
+  /** Where this variant must start reading a partition: undefined means from the beginning. */
+  startOffset(partition: number): bigint | undefined {
+    return this.#next.get(partition);
+  }
+
+  /** Feeds one event at a log position; returns false when it was already fed (before a restart or a re-fetch). */
+  feed(event: RecoEvent, partition: number, offset: string): boolean {
+    const position = BigInt(offset);
+    const next = this.#next.get(partition);
+    if (next !== undefined && position < next) return false;
+    this.#next.set(partition, position + 1n);
+    if (!POSITIVE_TYPES.has(event.type)) return true;
+    const interaction: Interaction = { userId: event.userId, itemId: event.itemId, type: event.type, ts: event.ts };
+    this.trainer.observe(interaction);
+    this.#examples += 1;
+    this.#newestEventTs = Math.max(this.#newestEventTs ?? event.ts, event.ts);
+    return true;
+  }
+
+  /** Marks a position as handled without an event (an invalid message that went to the DLQ). */
+  skipTo(partition: number, lastOffset: string): void {
+    const after = BigInt(lastOffset) + 1n;
+    if ((this.#next.get(partition) ?? 0n) < after) this.#next.set(partition, after);
+  }
+
+  /** Trains until every fed example has been scored and trained on as a fresh example. */
+  async trainUntilDrained(afterStep: (result: StepResult) => Promise<void>): Promise<void> {
+    while (this.trainer.backlog > 0) {
+      const result = await this.trainer.trainStep();
+      if (result === null) break;
+      await afterStep(result);
+    }
+  }
+
+  /**
+   * Asks the trainer's publish policy and validation gate for a snapshot and, when it passes,
+   * stamps it with this variant's name, next version and log position. Call after draining, so the
+   * published offsets never cover an event that is not trained into the parameters.
+   */
+  async maybePublish(now: number, force = false): Promise<PublishedSnapshot | { rejected: string } | null> {
+    const outcome = await this.trainer.maybePublish({ force });
+    if (!outcome.published) return outcome.decision && !outcome.decision.accept ? { rejected: outcome.decision.code } : null;
+    this.#version += 1;
+    const parts = toMessageParts(outcome.snapshot.adaptation);
+    const preq = this.trainer.prequential.rolling();
+    const snapshot: AdapterSnapshot = {
+      meta: {
+        variant: this.spec.name,
+        method: parts.method,
+        version: this.#version,
+        backboneId: this.#backboneId,
+        offsets: Object.fromEntries([...this.#next].map(([p, o]) => [String(p), o.toString()])),
+        examplesTrained: this.#examples,
+        figures: {
+          ...(outcome.snapshot.validation ?? {}),
+          prequentialHr10: preq.count > 0 ? preq.hr10 : null,
+          prequentialNdcg10: preq.count > 0 ? preq.ndcg10 : null,
+          steps: this.trainer.steps,
+        },
+        newestEventTs: this.#newestEventTs,
+        publishedAt: now,
+        config: parts.config,
+      },
+      tensors: parts.tensors,
+    };
+    return { snapshot, trainer: outcome.snapshot };
+  }
+
+  dispose(): void {
+    this.trainer.dispose();
+    this.method.dispose();
+  }
+}
