@@ -1,18 +1,234 @@
-import { describe, expect, it } from 'vitest';
-import { buildApp } from './app.js';
-import { readServingConfig } from './config.js';
+import type { Kafka } from 'kafkajs';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { decodeEvent, fromDeadLetterMessage, type DeadLetter } from '@reco/stream';
+import { uniqueName } from '@reco/stream/testing';
+import { ADMIN_TOKEN, startHarness, until, type Harness } from './testing/harness.js';
+import { makeSnapshot, tinyBackbone, type TinyBackbone } from './testing/tiny-backbone.js';
+import { SnapshotApplier } from './snapshot-applier.js';
+import { silentLogger } from '@reco/stream';
 
-describe('serving app', () => {
-  it('answers /healthz', async () => {
-    const app = await buildApp();
-    const res = await app.inject({ method: 'GET', url: '/healthz' });
-    expect(res.statusCode).toBe(200);
-    expect(res.json()).toEqual({ status: 'ok' });
-    await app.close();
+let backbone: TinyBackbone;
+let h: Harness;
+
+beforeAll(async () => {
+  backbone = await tinyBackbone();
+  h = await startHarness(backbone);
+});
+
+afterAll(async () => {
+  await h?.close();
+  backbone?.checkpoint.backbone.dispose();
+});
+
+/** Reads a topic from the beginning with a fresh group until `count` messages arrived. */
+async function readTopic(kafka: Kafka, topic: string, count: number): Promise<{ key: Buffer | null; value: Buffer | null; headers: Record<string, Buffer | string | (Buffer | string)[] | undefined> }[]> {
+  const consumer = kafka.consumer({ groupId: uniqueName('reader'), maxWaitTimeInMs: 100 });
+  const seen: { key: Buffer | null; value: Buffer | null; headers: Record<string, Buffer | string | (Buffer | string)[] | undefined> }[] = [];
+  await consumer.connect();
+  await consumer.subscribe({ topic, fromBeginning: true });
+  await consumer.run({ eachMessage: async ({ message }) => void seen.push({ key: message.key, value: message.value, headers: message.headers ?? {} }) });
+  try {
+    await until(() => (seen.length >= count ? true : undefined), 15_000, `${count} messages on ${topic}`);
+    return seen;
+  } finally {
+    await consumer.disconnect();
+  }
+}
+
+const click = (userId: string, itemId: string, extra: Record<string, unknown> = {}) => ({ userId, itemId, type: 'click', ts: Date.now(), ...extra });
+
+describe('health and docs', () => {
+  it('answers /healthz and /readyz', async () => {
+    expect((await h.app.inject({ url: '/healthz' })).json()).toEqual({ status: 'ok' });
+    const ready = await h.app.inject({ url: '/readyz' });
+    expect(ready.statusCode).toBe(200);
+    expect(ready.json()).toEqual({ status: 'ready', reasons: [] });
   });
 
-  it('reads its config once and names a bad variable', () => {
-    expect(readServingConfig({ KAFKA_BROKERS: 'localhost:9092', PORT: '0' })).toMatchObject({ port: 0, kafka: { brokers: ['localhost:9092'] } });
-    expect(() => readServingConfig({ KAFKA_BROKERS: 'localhost:9092', PORT: 'eighty' })).toThrow('PORT must be a TCP port number');
+  it('/readyz is 503 with every reason when a check fails', async () => {
+    const other = await startHarness(backbone, { readiness: [async () => 'snapshot consumer not yet caught up', async () => undefined, async () => 'Kafka unreachable'] });
+    try {
+      const res = await other.app.inject({ url: '/readyz' });
+      expect(res.statusCode).toBe(503);
+      expect(res.json()).toEqual({ status: 'not-ready', reasons: ['snapshot consumer not yet caught up', 'Kafka unreachable'] });
+    } finally {
+      await other.close();
+    }
+  });
+
+  it('publishes an OpenAPI document at /docs/json with every route', async () => {
+    const res = await h.app.inject({ url: '/docs/json' });
+    expect(res.statusCode).toBe(200);
+    const doc = res.json<{ openapi: string; paths: Record<string, unknown> }>();
+    expect(doc.openapi).toMatch(/^3\./);
+    expect(Object.keys(doc.paths)).toEqual(expect.arrayContaining(['/v1/recommendations', '/v1/events', '/v1/models', '/v1/models/{variant}/rollback', '/healthz', '/readyz']));
+  });
+});
+
+describe('recommendation requests', () => {
+  it('a 400 names the query field at fault', async () => {
+    const res = await h.app.inject({ url: '/v1/recommendations?userId=u1&k=1000' });
+    expect(res.statusCode).toBe(400);
+    expect(res.json()).toMatchObject({ code: 'RECO_ERR_VALIDATION', issues: [{ field: 'k' }] });
+    const missing = await h.app.inject({ url: '/v1/recommendations?k=5' });
+    expect(missing.json()).toMatchObject({ code: 'RECO_ERR_VALIDATION', issues: [{ field: 'userId', message: 'is required' }] });
+    const unknown = await h.app.inject({ url: '/v1/recommendations?userId=u1&colour=red' });
+    expect(unknown.json()).toMatchObject({ issues: [{ field: 'colour' }] });
+  });
+
+  it('a 400 names every body field at fault, array elements included', async () => {
+    const res = await h.app.inject({ method: 'POST', url: '/v1/recommendations', payload: { userId: 'u1', k: 0, history: ['item-1', 7] } });
+    expect(res.statusCode).toBe(400);
+    const fields = res.json<{ issues: { field: string }[] }>().issues.map((i) => i.field).sort();
+    expect(fields).toEqual(['history[1]', 'k']);
+  });
+
+  it('unknown users get the popularity fallback, marked as such', async () => {
+    const res = await h.app.inject({ url: '/v1/recommendations?userId=nobody&k=5' });
+    expect(res.statusCode).toBe(200);
+    expect(res.json()).toMatchObject({ userId: 'nobody', variant: 'frozen', version: 0, fallback: 'popularity', historyLength: 0, backboneId: backbone.checkpoint.backboneId });
+  });
+
+  it('an explicit history is scored by the model, and seen and excluded items are left out', async () => {
+    const res = await h.app.inject({ method: 'POST', url: '/v1/recommendations', payload: { userId: 'u2', k: 60, history: ['item-3', 'item-4'], exclude: ['item-5'] } });
+    expect(res.statusCode).toBe(200);
+    const body = res.json<{ items: { itemId: string; score: number }[]; fallback?: string; historyLength: number }>();
+    expect(body.fallback).toBeUndefined();
+    expect(body.historyLength).toBe(2);
+    const ids = body.items.map((i) => i.itemId);
+    expect(ids).toHaveLength(57);
+    expect(ids).not.toContain('item-3');
+    expect(ids).not.toContain('item-5');
+    expect(body.items.map((i) => i.score)).toEqual([...body.items.map((i) => i.score)].sort((a, b) => b - a));
+    const withSeen = await h.app.inject({ method: 'POST', url: '/v1/recommendations', payload: { userId: 'u2', k: 60, history: ['item-3'], excludeSeen: false } });
+    expect(withSeen.json<{ items: unknown[] }>().items).toHaveLength(60);
+  });
+
+  it('an unknown explicit variant is a 404', async () => {
+    const res = await h.app.inject({ url: '/v1/recommendations?userId=u1&variant=nope' });
+    expect(res.statusCode).toBe(404);
+    expect(res.json()).toMatchObject({ code: 'RECO_ERR_UNKNOWN_VARIANT' });
+  });
+
+  it('an oversized body is a 413, and a non-JSON body a 400', async () => {
+    const history = Array.from({ length: 1000 }, (_, i) => `item-${i % 60}-${'x'.repeat(80)}`);
+    const res = await h.app.inject({ method: 'POST', url: '/v1/recommendations', payload: { userId: 'u1', history } });
+    expect(res.statusCode).toBe(413);
+    expect(res.json()).toMatchObject({ code: 'RECO_ERR_BODY_TOO_LARGE' });
+    const broken = await h.app.inject({ method: 'POST', url: '/v1/recommendations', headers: { 'content-type': 'application/json' }, payload: '{"userId":' });
+    expect(broken.statusCode).toBe(400);
+    expect(broken.json()).toMatchObject({ code: 'RECO_ERR_INVALID_JSON' });
+    const text = await h.app.inject({ method: 'POST', url: '/v1/recommendations', headers: { 'content-type': 'text/plain' }, payload: 'userId=u1' });
+    expect(text.statusCode).toBe(415);
+    expect(text.json()).toMatchObject({ code: 'RECO_ERR_UNSUPPORTED_MEDIA_TYPE' });
+    const route = await h.app.inject({ url: '/v2/nothing' });
+    expect(route.statusCode).toBe(404);
+    expect(route.json()).toMatchObject({ code: 'RECO_ERR_NOT_FOUND' });
+  });
+});
+
+describe('event ingest', () => {
+  it('produces a batch to the events topic keyed by userId, and answers 202', async () => {
+    const events = [click('ev-user-1', 'item-1'), click('ev-user-2', 'item-2', { requestId: 'r-1' }), { ...click('ev-user-1', 'item-3'), type: 'purchase' }];
+    const res = await h.app.inject({ method: 'POST', url: '/v1/events', payload: { events } });
+    expect(res.statusCode).toBe(202);
+    expect(res.json()).toEqual({ accepted: 3 });
+    const single = await h.app.inject({ method: 'POST', url: '/v1/events', payload: click('ev-user-3', 'item-4') });
+    expect(single.json()).toEqual({ accepted: 1 });
+    const read = await readTopic(h.kafka, h.topics.events.name, 4);
+    const decoded = read.map((m) => ({ key: m.key?.toString(), event: decodeEvent(m.value) }));
+    expect(decoded.every((d) => d.event.ok)).toBe(true);
+    const byItem = new Map(decoded.map((d) => [d.event.ok ? d.event.value.itemId : '', d]));
+    expect(byItem.get('item-2')).toMatchObject({ key: 'ev-user-2', event: { value: { requestId: 'r-1' } } });
+    expect(byItem.get('item-4')?.key).toBe('ev-user-3');
+  });
+
+  it('a mixed batch: 400 naming each bad field by index, valid ones produced, invalid ones dead-lettered with reasons', async () => {
+    const h2 = await startHarness(backbone);
+    try {
+      const events = [click('mix-1', 'item-1'), { userId: 'mix-2', itemId: 'item-2', type: 'like', ts: Date.now() }, click('mix-3', 'item-3'), { userId: 7, itemId: 'item-4', type: 'click', ts: 1_700_000_000 }, 'hello'];
+      const res = await h2.app.inject({ method: 'POST', url: '/v1/events', payload: { events } });
+      expect(res.statusCode).toBe(400);
+      const body = res.json<{ code: string; accepted: number; rejected: number; issues: { field: string; index: number }[] }>();
+      expect(body).toMatchObject({ code: 'RECO_ERR_INVALID_EVENTS', accepted: 2, rejected: 3 });
+      expect(body.issues.map((i) => i.field)).toEqual(['events[1].type', 'events[3].userId', 'events[3].ts', 'events[4]']);
+      expect(body.issues.map((i) => i.index)).toEqual([1, 3, 3, 4]);
+
+      const produced = await readTopic(h2.kafka, h2.topics.events.name, 2);
+      expect(produced.map((m) => m.key?.toString()).sort()).toEqual(['mix-1', 'mix-3']);
+      const letters = (await readTopic(h2.kafka, h2.topics.deadLetter.name, 3)).map((m) => fromDeadLetterMessage({ key: m.key, value: m.value, headers: m.headers }) as DeadLetter);
+      const byIndex = letters.sort((a, b) => a.raw!.toString().localeCompare(b.raw!.toString()));
+      expect(letters).toHaveLength(3);
+      const reasons = byIndex.map((l) => l.reason).join(' | ');
+      expect(reasons).toMatch(/type unknown event type "like"/);
+      expect(reasons).toMatch(/userId must be a string/);
+      expect(reasons).toMatch(/must be a JSON object/);
+      expect(letters.every((l) => l.source.kind === 'http' && l.source.route === '/v1/events')).toBe(true);
+      expect(letters.find((l) => l.raw?.toString() === '"hello"')).toBeDefined();
+
+      const metrics = (await h2.app.inject({ url: '/metrics' })).body;
+      expect(metrics).toMatch(/^reco_events_accepted_total 2$/m);
+      expect(metrics).toMatch(/^reco_events_rejected_total 3$/m);
+    } finally {
+      await h2.close();
+    }
+  });
+
+  it('answers 503 when Kafka does not acknowledge, and accepts nothing', async () => {
+    const h3 = await startHarness(backbone);
+    try {
+      await h3.producer.disconnect();
+      const res = await h3.app.inject({ method: 'POST', url: '/v1/events', payload: click('u-503', 'item-1') });
+      expect(res.statusCode).toBe(503);
+      expect(res.json()).toMatchObject({ code: 'RECO_ERR_KAFKA_UNAVAILABLE' });
+      expect((await h3.app.inject({ url: '/metrics' })).body).toMatch(/^reco_events_accepted_total 0$/m);
+    } finally {
+      await h3.close();
+    }
+  });
+
+  it('rejects a batch over the size limit with 413 and an empty batch with 400', async () => {
+    const big = Array.from({ length: 400 }, (_, i) => click(`user-${i}-${'y'.repeat(100)}`, 'item-1'));
+    expect((await h.app.inject({ method: 'POST', url: '/v1/events', payload: { events: big } })).statusCode).toBe(413);
+    const empty = await h.app.inject({ method: 'POST', url: '/v1/events', payload: { events: [] } });
+    expect(empty.statusCode).toBe(400);
+    expect(empty.json()).toMatchObject({ issues: [{ field: 'events' }] });
+  });
+});
+
+describe('models and rollback', () => {
+  it('lists live variants, and rollback needs the bearer token: 401, 403, then 200, then 409', async () => {
+    const applier = new SnapshotApplier({ ...backbone.checkpoint, models: h.models, metrics: h.metrics, logger: silentLogger });
+    expect(applier.apply(await makeSnapshot(backbone, { version: 1 }))).toMatchObject({ applied: true });
+    expect(applier.apply(await makeSnapshot(backbone, { version: 2 }))).toMatchObject({ applied: true });
+
+    const models = (await h.app.inject({ url: '/v1/models' })).json<{ variants: { variant: string; version: number; previousVersion: number | null; offsets: object; examplesTrained: number }[] }>();
+    expect(models.variants.map((v) => v.variant)).toEqual(['frozen', 'ladder']);
+    expect(models.variants[1]).toMatchObject({ method: 'ladder', version: 2, previousVersion: 1, offsets: { '0': '20' }, examplesTrained: 20, backboneId: backbone.checkpoint.backboneId });
+    expect(models.variants[0]).toMatchObject({ version: 0, publishedAt: null, previousVersion: null });
+
+    const url = '/v1/models/ladder/rollback';
+    expect((await h.app.inject({ method: 'POST', url })).statusCode).toBe(401);
+    expect((await h.app.inject({ method: 'POST', url, headers: { authorization: 'Basic abc' } })).statusCode).toBe(401);
+    const forbidden = await h.app.inject({ method: 'POST', url, headers: { authorization: 'Bearer wrong' } });
+    expect(forbidden.statusCode).toBe(403);
+    expect(forbidden.json()).toMatchObject({ code: 'RECO_ERR_FORBIDDEN' });
+    const auth = { authorization: `Bearer ${ADMIN_TOKEN}` };
+    expect((await h.app.inject({ method: 'POST', url: '/v1/models/nope/rollback', headers: auth })).statusCode).toBe(404);
+    const ok = await h.app.inject({ method: 'POST', url, headers: auth });
+    expect(ok.statusCode).toBe(200);
+    expect(ok.json()).toEqual({ variant: 'ladder', version: 1, rolledBackFrom: 2 });
+    const answer = await h.app.inject({ method: 'POST', url: '/v1/recommendations', payload: { userId: 'u', variant: 'ladder', history: ['item-1'] } });
+    expect(answer.json()).toMatchObject({ variant: 'ladder', version: 1 });
+    const again = await h.app.inject({ method: 'POST', url, headers: auth });
+    expect(again.statusCode).toBe(409);
+    expect(again.json()).toMatchObject({ code: 'RECO_ERR_NO_PREVIOUS_VERSION' });
+    // The rolled-back version is never re-applied; the next newer one is.
+    expect(applier.apply(await makeSnapshot(backbone, { version: 2 }))).toMatchObject({ applied: false, reason: 'stale_version' });
+    expect(applier.apply(await makeSnapshot(backbone, { version: 3 }))).toMatchObject({ applied: true, previousVersion: 1 });
+    const metrics = (await h.app.inject({ url: '/metrics' })).body;
+    expect(metrics).toMatch(/^reco_swaps_total\{variant="ladder",kind="rollback"\} 1$/m);
+    expect(metrics).toMatch(/^reco_live_version\{variant="ladder"\} 3$/m);
+    expect(metrics).toMatch(/^reco_http_request_duration_seconds_count\{route="\/v1\/models\/:variant\/rollback",method="POST",status="401"\} 2$/m);
   });
 });

@@ -1,24 +1,74 @@
-import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify';
+import swagger from '@fastify/swagger';
+import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyServerOptions } from 'fastify';
+import type { Producer } from 'kafkajs';
+import type { TopicSpec } from '@reco/stream';
+import { errorHandler } from './error-handler.js';
+import type { HistoryStore } from './history-store.js';
+import type { LiveModels } from './live-models.js';
+import type { ServingMetrics } from './metrics.js';
+import { kafkaPlugin } from './plugins/kafka.js';
+import { liveModelsPlugin } from './plugins/live-models.js';
+import { metricsPlugin } from './plugins/metrics.js';
+import type { PopularityCounter } from './popularity.js';
+import { eventRoutes } from './routes/events.js';
+import { healthRoutes, type ReadinessCheck } from './routes/health.js';
+import { modelRoutes } from './routes/models.js';
+import { recommendationRoutes } from './routes/recommendations.js';
+import { validatorCompiler } from './validator.js';
+import type { VariantPolicy } from './variant-choice.js';
 
 export interface ServingDeps {
+  /** Fastify logger options (e.g. `{ level }`), or `loggerInstance` for an existing pino logger. */
   logger?: FastifyServerOptions['logger'];
+  loggerInstance?: FastifyBaseLogger;
+  /** The live-model registry (the app retires every model on close). */
+  models: LiveModels;
+  history: HistoryStore;
+  popularity: PopularityCounter;
+  /** Connected producer for events and dead letters (the app disconnects it on close). */
+  producer: Producer;
+  topics: { events: TopicSpec; deadLetter: TopicSpec };
+  /** The app clears this registry on close. */
+  metrics: ServingMetrics;
+  policy: VariantPolicy;
+  readiness?: readonly ReadinessCheck[];
+  adminToken?: string | undefined;
+  bodyLimitBytes?: number;
 }
 
 /**
- * Builds the serving HTTP app without listening, so tests drive it with `app.inject()`.
- * Recommendation, event and model routes arrive with the services issue.
+ * Builds the serving HTTP app without listening, so tests drive it with `app.inject()` around
+ * real objects (a real producer, real models). Consumers that feed `models` and `history` are
+ * started by the caller (main.ts), which stops them before closing the app.
  */
-export async function buildApp(deps: ServingDeps = {}): Promise<FastifyInstance> {
-  const app = Fastify({ logger: deps.logger ?? false });
-  app.get(
-    '/healthz',
-    {
-      schema: {
-        response: { 200: { type: 'object', properties: { status: { type: 'string', const: 'ok' } }, required: ['status'], additionalProperties: false } },
-      },
+export async function buildApp(deps: ServingDeps): Promise<FastifyInstance> {
+  const app = Fastify({
+    ...(deps.loggerInstance !== undefined ? { loggerInstance: deps.loggerInstance } : { logger: deps.logger ?? false }),
+    bodyLimit: deps.bodyLimitBytes ?? 256 * 1024,
+  });
+  app.setValidatorCompiler(validatorCompiler());
+  // Every body is JSON: text/plain (parsed by default) would only produce a confusing 400.
+  app.removeContentTypeParser('text/plain');
+  app.setErrorHandler(errorHandler);
+  app.setNotFoundHandler((request, reply) => reply.status(404).send({ code: 'RECO_ERR_NOT_FOUND', message: `no route ${request.method} ${request.url}` }));
+
+  await app.register(swagger, {
+    openapi: {
+      info: { title: 'reco serving', version: '0.1.0', description: 'Recommendations from a frozen backbone with hot-swapped adaptation snapshots; event ingest.' },
     },
-    async () => ({ status: 'ok' as const }),
-  );
+  });
+  await app.register(metricsPlugin, { metrics: deps.metrics });
+  await app.register(liveModelsPlugin, { models: deps.models });
+  await app.register(kafkaPlugin, { producer: deps.producer, topics: deps.topics });
+
+  await app.register(healthRoutes, { readiness: deps.readiness ?? [] });
+  await app.register(recommendationRoutes, { history: deps.history, popularity: deps.popularity, policy: deps.policy });
+  await app.register(eventRoutes);
+  await app.register(modelRoutes, { adminToken: deps.adminToken });
+  app.get('/docs/json', { schema: { hide: true } }, async () => app.swagger());
+
+  deps.metrics.observe({ historyUsers: () => deps.history.users, historyEvents: () => deps.history.events, popularityItems: () => deps.popularity.size });
+  for (const variant of deps.models.variants()) deps.metrics.liveVersion.set({ variant }, deps.models.current(variant)?.meta.version ?? 0);
   await app.ready();
   return app;
 }

@@ -1,23 +1,127 @@
+import { homedir } from 'node:os';
+import { join } from 'node:path';
 import { readKafkaConfig, type KafkaConfig } from '@reco/stream';
+import { isBackendName, isMethodName, type BackendName, type MethodName } from './model-api.js';
+
+export interface VariantWeight {
+  readonly variant: string;
+  readonly weight: number;
+}
+
+export interface VariantSpec {
+  readonly name: string;
+  readonly method: MethodName;
+}
 
 export interface ServingConfig {
   readonly host: string;
   readonly port: number;
   readonly logLevel: string;
   readonly kafka: KafkaConfig;
+  /** Prepended to every topic name (e.g. `staging.`), for sharing one cluster. */
+  readonly topicPrefix: string;
+  /**
+   * RECO_VARIANTS, the same list the updater trains (`name` or `name:method`): each answers from
+   * start-up at version 0 (its method's identity initialisation) until its first snapshot.
+   */
+  readonly variants: readonly VariantSpec[];
+  /** Variant for requests that name none; when unset, `variantSplit` decides per user. */
+  readonly defaultVariant: string | undefined;
+  /** Deterministic per-user split by hash of the userId, used when no default is set (default: the variants, equally). */
+  readonly variantSplit: readonly VariantWeight[];
+  /** Backbone checkpoint folder (manifest.json + weights.bin). */
+  readonly backboneDir: string;
+  /** Bearer token of the admin routes (rollback); unset disables them (403). */
+  readonly adminToken: string | undefined;
+  readonly bodyLimitBytes: number;
+  /** Items kept per user in the history store. */
+  readonly historyLength: number;
+  /** Users kept in the history store (least recently active evicted first). */
+  readonly historyMaxUsers: number;
+  /** How far back the history consumer starts reading `reco.events` at start-up. */
+  readonly historyLookbackMs: number;
+  /** Half-life of the decayed popularity counter behind the fallback. */
+  readonly popularityHalfLifeMs: number;
+  /** RECO_TF_BACKEND: force one TF.js backend instead of trying them in order. */
+  readonly tfBackend: BackendName | undefined;
+}
+
+type Env = Readonly<Record<string, string | undefined>>;
+
+class ConfigError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'ConfigError';
+  }
+}
+
+function integer(env: Env, name: string, fallback: number, min: number, max: number, what: string): number {
+  const raw = env[name]?.trim();
+  if (raw === undefined || raw === '') return fallback;
+  const n = Number(raw);
+  if (!Number.isInteger(n) || n < min || n > max) throw new ConfigError(`${name} must be ${what}, got "${raw}"`);
+  return n;
+}
+
+function parseVariants(raw: string): VariantSpec[] {
+  const specs = raw
+    .split(',')
+    .map((part) => part.trim())
+    .filter((part) => part.length > 0)
+    .map((part) => {
+      const [name = '', method = name] = part.split(':').map((s) => s.trim());
+      if (!/^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$/.test(name)) throw new ConfigError(`RECO_VARIANTS: "${name}" is not a valid variant name`);
+      if (!isMethodName(method)) throw new ConfigError(`RECO_VARIANTS: variant "${name}" names unknown method "${method}"`);
+      return Object.freeze({ name, method });
+    });
+  if (specs.length === 0) throw new ConfigError('RECO_VARIANTS names no variant');
+  if (new Set(specs.map((s) => s.name)).size !== specs.length) throw new ConfigError('RECO_VARIANTS lists a variant twice');
+  return specs;
+}
+
+function parseSplit(raw: string | undefined): VariantWeight[] {
+  if (raw === undefined || raw.trim() === '') return [];
+  return raw.split(',').map((part) => {
+    const [variant = '', weight = '1'] = part.split(':').map((s) => s.trim());
+    const w = Number(weight);
+    if (!/^[A-Za-z0-9_.-]{1,64}$/.test(variant) || !Number.isInteger(w) || w < 1) {
+      throw new ConfigError(`RECO_VARIANT_SPLIT entry "${part}" is not variant:weight (weight a positive integer)`);
+    }
+    return { variant, weight: w };
+  });
 }
 
 /**
  * The only place the serving service reads its environment: once, at start-up, with defaults and
  * an error naming the variable when a value is impossible. Everything else receives slices of this.
  */
-export function readServingConfig(env: Readonly<Record<string, string | undefined>>): ServingConfig {
+export function readServingConfig(env: Env): ServingConfig {
   const port = Number(env.PORT ?? '8080');
-  if (!Number.isInteger(port) || port < 0 || port > 65535) throw new Error(`PORT must be a TCP port number, got "${env.PORT}"`);
+  if (!Number.isInteger(port) || port < 0 || port > 65535) throw new ConfigError(`PORT must be a TCP port number, got "${env.PORT}"`);
+  const backend = env.RECO_TF_BACKEND?.trim();
+  if (backend !== undefined && backend !== '' && !isBackendName(backend)) {
+    throw new ConfigError(`RECO_TF_BACKEND must be one of tensorflow-gpu, tensorflow, wasm, cpu; got "${backend}"`);
+  }
+  const variants = parseVariants(env.RECO_VARIANTS ?? 'ladder');
+  const defaultVariant = env.RECO_DEFAULT_VARIANT?.trim() || undefined;
+  const split = parseSplit(env.RECO_VARIANT_SPLIT);
   return Object.freeze({
     host: env.HOST ?? '127.0.0.1',
     port,
     logLevel: env.LOG_LEVEL ?? 'info',
     kafka: readKafkaConfig(env, { defaultClientId: 'reco-serving' }),
+    topicPrefix: env.RECO_TOPIC_PREFIX ?? '',
+    variants: Object.freeze(variants),
+    defaultVariant,
+    // With neither a default nor a split, users are split equally over the configured variants.
+    variantSplit: Object.freeze(split.length > 0 ? split : variants.map((v) => ({ variant: v.name, weight: 1 }))),
+    backboneDir: env.RECO_BACKBONE_DIR?.trim() || join(homedir(), '.cache', 'reco', 'backbone'),
+    adminToken: env.RECO_ADMIN_TOKEN?.trim() || undefined,
+    bodyLimitBytes: integer(env, 'RECO_BODY_LIMIT_BYTES', 256 * 1024, 1024, 64 * 1024 * 1024, 'a byte count between 1 KiB and 64 MiB'),
+    historyLength: integer(env, 'RECO_HISTORY_LENGTH', 50, 1, 1000, 'an integer between 1 and 1000'),
+    historyMaxUsers: integer(env, 'RECO_HISTORY_MAX_USERS', 100_000, 1, 10_000_000, 'an integer between 1 and 10,000,000'),
+    historyLookbackMs: integer(env, 'RECO_HISTORY_LOOKBACK_S', 0, 0, 7 * 24 * 3600, 'seconds between 0 and 7 days') * 1000,
+    popularityHalfLifeMs: integer(env, 'RECO_POPULARITY_HALF_LIFE_S', 3600, 1, 30 * 24 * 3600, 'seconds between 1 and 30 days') * 1000,
+    tfBackend: backend === undefined || backend === '' ? undefined : backend,
   });
 }

@@ -1,0 +1,62 @@
+import { describe, expect, it } from 'vitest';
+import { readServingConfig } from './config.js';
+
+const base = { KAFKA_BROKERS: 'localhost:9092' };
+
+describe('serving config', () => {
+  it('reads its environment once, with defaults', () => {
+    const config = readServingConfig({ ...base, PORT: '0' });
+    expect(config).toMatchObject({ port: 0, host: '127.0.0.1', kafka: { brokers: ['localhost:9092'] }, topicPrefix: '', defaultVariant: undefined, adminToken: undefined });
+    expect(config.variants).toEqual([{ name: 'ladder', method: 'ladder' }]);
+    expect(config.variantSplit).toEqual([{ variant: 'ladder', weight: 1 }]);
+    // Without a split, users are divided equally over the configured variants.
+    expect(readServingConfig({ ...base, RECO_VARIANTS: 'ladder, b:bitfit' }).variantSplit).toEqual([
+      { variant: 'ladder', weight: 1 },
+      { variant: 'b', weight: 1 },
+    ]);
+    expect(Object.isFrozen(config)).toBe(true);
+  });
+
+  it('parses every setting', () => {
+    const config = readServingConfig({
+      ...base,
+      RECO_TOPIC_PREFIX: 'staging.',
+      RECO_DEFAULT_VARIANT: 'lora',
+      RECO_VARIANT_SPLIT: 'ladder:3, frozen:1',
+      RECO_BACKBONE_DIR: '/models/backbone',
+      RECO_ADMIN_TOKEN: 's3cret',
+      RECO_BODY_LIMIT_BYTES: '4096',
+      RECO_HISTORY_LENGTH: '20',
+      RECO_HISTORY_MAX_USERS: '500',
+      RECO_HISTORY_LOOKBACK_S: '60',
+      RECO_POPULARITY_HALF_LIFE_S: '120',
+      RECO_TF_BACKEND: 'cpu',
+    });
+    expect(config).toMatchObject({
+      topicPrefix: 'staging.',
+      defaultVariant: 'lora',
+      variantSplit: [
+        { variant: 'ladder', weight: 3 },
+        { variant: 'frozen', weight: 1 },
+      ],
+      backboneDir: '/models/backbone',
+      adminToken: 's3cret',
+      bodyLimitBytes: 4096,
+      historyLength: 20,
+      historyMaxUsers: 500,
+      historyLookbackMs: 60_000,
+      popularityHalfLifeMs: 120_000,
+      tfBackend: 'cpu',
+    });
+  });
+
+  it('names the variable of an impossible value', () => {
+    expect(() => readServingConfig({ ...base, PORT: 'eighty' })).toThrow('PORT must be a TCP port number');
+    expect(() => readServingConfig({ ...base, RECO_TF_BACKEND: 'gpu' })).toThrow(/RECO_TF_BACKEND/);
+    expect(() => readServingConfig({ ...base, RECO_VARIANT_SPLIT: 'ladder:0' })).toThrow(/RECO_VARIANT_SPLIT/);
+    expect(() => readServingConfig({ ...base, RECO_BODY_LIMIT_BYTES: '12' })).toThrow(/RECO_BODY_LIMIT_BYTES/);
+    expect(() => readServingConfig({ ...base, RECO_VARIANTS: 'ladder:magic' })).toThrow(/RECO_VARIANTS.*unknown method "magic"/);
+    expect(() => readServingConfig({ ...base, RECO_VARIANTS: 'ladder,ladder' })).toThrow(/twice/);
+    expect(() => readServingConfig({})).toThrow(/KAFKA_BROKERS/);
+  });
+});

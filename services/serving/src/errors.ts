@@ -1,0 +1,52 @@
+/**
+ * The error catalogue of the serving API. Every error a client can receive carries a stable
+ * `RECO_ERR_*` code and the HTTP status it is sent with; clients branch on `code`, never on the
+ * message. The README lists every code (a test keeps the two in step).
+ */
+export interface ServingErrorSpec {
+  readonly status: number;
+  readonly description: string;
+}
+
+export const SERVING_ERRORS = {
+  RECO_ERR_VALIDATION: { status: 400, description: 'A query, path or body field is invalid; `issues` names each field.' },
+  RECO_ERR_INVALID_JSON: { status: 400, description: 'The body is not JSON (or is empty) although the content type says it is.' },
+  RECO_ERR_INVALID_EVENTS: {
+    status: 400,
+    description: 'Some events of a POST /v1/events failed validation: each issue names the index and field. The valid ones were still produced; the invalid ones went to the dead-letter topic.',
+  },
+  RECO_ERR_UNAUTHORIZED: { status: 401, description: 'The admin route needs an `Authorization: Bearer <token>` header.' },
+  RECO_ERR_FORBIDDEN: { status: 403, description: 'The bearer token is wrong (or no admin token is configured, which disables admin routes).' },
+  RECO_ERR_NOT_FOUND: { status: 404, description: 'No such route.' },
+  RECO_ERR_UNKNOWN_VARIANT: { status: 404, description: 'The named variant is not live on this replica.' },
+  RECO_ERR_NO_PREVIOUS_VERSION: { status: 409, description: 'Rollback asked for, but the variant has no previous version in memory.' },
+  RECO_ERR_BODY_TOO_LARGE: { status: 413, description: 'The body is larger than the configured limit (RECO_BODY_LIMIT_BYTES).' },
+  RECO_ERR_UNSUPPORTED_MEDIA_TYPE: { status: 415, description: 'Bodies must be application/json.' },
+  RECO_ERR_KAFKA_UNAVAILABLE: { status: 503, description: 'Kafka did not acknowledge the produce; nothing was accepted, retry.' },
+  RECO_ERR_NOT_READY: { status: 503, description: 'The replica is not ready (backbone, Kafka or snapshot catch-up); `issues` says which.' },
+  RECO_ERR_INTERNAL: { status: 500, description: 'An unexpected failure; the log has the cause.' },
+} as const satisfies Record<string, ServingErrorSpec>;
+
+export type ServingErrorCode = keyof typeof SERVING_ERRORS;
+
+/** One problem with a request, naming its field the way the client wrote it (`k`, `events[2].ts`). */
+export interface FieldIssue {
+  field: string;
+  message: string;
+  /** Index in an events batch, when the issue belongs to one event of it. */
+  index?: number;
+}
+
+export class ServingError extends Error {
+  readonly code: ServingErrorCode;
+  readonly statusCode: number;
+  readonly issues: FieldIssue[] | undefined;
+
+  constructor(code: ServingErrorCode, message: string, options: { cause?: unknown; issues?: FieldIssue[] } = {}) {
+    super(message, options.cause === undefined ? undefined : { cause: options.cause });
+    this.name = 'ServingError';
+    this.code = code;
+    this.statusCode = SERVING_ERRORS[code].status;
+    this.issues = options.issues;
+  }
+}

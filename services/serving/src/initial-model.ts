@@ -1,0 +1,22 @@
+import { LiveModel } from './live-model.js';
+import { createAdaptation, ItemCatalogue, type Backbone, type MethodName } from './model-api.js';
+import { buildInTensorScope } from './tensor-scope.js';
+
+/**
+ * Version 0 of a variant: its method at its identity initialisation, which scores exactly like the
+ * frozen backbone (every method starts as the identity), so a configured variant answers from the
+ * first request on and its version moves from 0 to the first snapshot's. The built-in `frozen`
+ * variant is one of these and never needs a snapshot. No side table (capacity 0): the first
+ * snapshot brings its own catalogue.
+ */
+export function initialModel(variant: string, method: MethodName, backbone: Backbone, itemIds: readonly string[], backboneId: string, now: number = Date.now()): LiveModel {
+  const adaptation = buildInTensorScope(() => createAdaptation(method, backbone, new ItemCatalogue(itemIds, 0)));
+  return new LiveModel(
+    { variant, method, version: 0, backboneId, offsets: {}, examplesTrained: 0, figures: {}, newestEventTs: null, publishedAt: null, appliedAt: now },
+    adaptation,
+  );
+}
+
+export function frozenModel(backbone: Backbone, itemIds: readonly string[], backboneId: string, now: number = Date.now()): LiveModel {
+  return initialModel('frozen', 'frozen', backbone, itemIds, backboneId, now);
+}

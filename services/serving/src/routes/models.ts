@@ -1,0 +1,74 @@
+import { createHash, timingSafeEqual } from 'node:crypto';
+import type { FastifyPluginAsync, FastifyRequest } from 'fastify';
+import { ServingError } from '../errors.js';
+import { errorResponseSchema } from '../schemas/common.js';
+import { modelsResponseSchema, rollbackParamsSchema, rollbackResponseSchema, type ModelInfo, type RollbackResponse } from '../schemas/models.js';
+
+export interface ModelRoutesOptions {
+  /** Bearer token of the rollback route; undefined disables it (every token is refused). */
+  adminToken: string | undefined;
+}
+
+const digest = (s: string): Buffer => createHash('sha256').update(s).digest();
+
+/** 401 when no credential is presented at all (or not as Bearer), 403 when it is the wrong one. */
+function authorize(request: FastifyRequest, adminToken: string | undefined): void {
+  const header = request.headers.authorization;
+  const match = header === undefined ? null : /^Bearer\s+(\S+)\s*$/i.exec(header);
+  if (match === null) throw new ServingError('RECO_ERR_UNAUTHORIZED', 'missing or malformed Authorization header; expected "Bearer <token>"');
+  // Compare digests: equal length always, and the time taken says nothing about the token.
+  if (adminToken === undefined || !timingSafeEqual(digest(match[1] ?? ''), digest(adminToken))) {
+    throw new ServingError('RECO_ERR_FORBIDDEN', adminToken === undefined ? 'admin routes are disabled (RECO_ADMIN_TOKEN is not set)' : 'wrong admin token');
+  }
+}
+
+export const modelRoutes: FastifyPluginAsync<ModelRoutesOptions> = async (app, { adminToken }) => {
+  const { models, metrics } = app;
+
+  app.get(
+    '/v1/models',
+    { schema: { summary: 'Live variants and what each was trained up to', response: { 200: modelsResponseSchema } } },
+    async (): Promise<{ variants: ModelInfo[] }> => ({
+      variants: models.variants().flatMap((variant) => {
+        const current = models.current(variant);
+        if (current === undefined) return [];
+        const m = current.meta;
+        return [
+          {
+            variant,
+            method: m.method,
+            version: m.version,
+            backboneId: m.backboneId,
+            offsets: { ...m.offsets },
+            examplesTrained: m.examplesTrained,
+            figures: { ...m.figures },
+            newestEventTs: m.newestEventTs,
+            publishedAt: m.publishedAt,
+            appliedAt: m.appliedAt,
+            previousVersion: models.previous(variant)?.meta.version ?? null,
+          },
+        ];
+      }),
+    }),
+  );
+
+  app.post<{ Params: { variant: string } }>(
+    '/v1/models/:variant/rollback',
+    {
+      schema: {
+        summary: 'Swap the previous version of a variant back in (Authorization: Bearer <RECO_ADMIN_TOKEN>)',
+        params: rollbackParamsSchema,
+        response: { 200: rollbackResponseSchema, 400: errorResponseSchema, 401: errorResponseSchema, 403: errorResponseSchema, 404: errorResponseSchema, 409: errorResponseSchema },
+      },
+      onRequest: async (request) => authorize(request, adminToken),
+    },
+    async (request): Promise<RollbackResponse> => {
+      const { variant } = request.params;
+      const result = models.rollback(variant);
+      metrics.swaps.inc({ variant, kind: 'rollback' });
+      metrics.liveVersion.set({ variant }, result.version);
+      request.log.warn({ variant, version: result.version, rolledBackFrom: result.retiredVersion }, 'rolled back');
+      return { variant, version: result.version, rolledBackFrom: result.retiredVersion ?? result.version };
+    },
+  );
+};

@@ -1,0 +1,127 @@
+import { randomBytes } from 'node:crypto';
+import { hostname } from 'node:os';
+import type { FastifyInstance } from 'fastify';
+import { createKafkaClient, ensureTopics, topicSpecs, type Logger } from '@reco/stream';
+import { buildApp } from './app.js';
+import type { ServingConfig } from './config.js';
+import { frozenModel, initialModel } from './initial-model.js';
+import { startHistoryConsumer, type RunningHistoryConsumer } from './history-consumer.js';
+import { HistoryStore } from './history-store.js';
+import { LiveModels } from './live-models.js';
+import { ServingMetrics } from './metrics.js';
+import { initBackend, loadCheckpoint } from './model-api.js';
+import { PopularityCounter } from './popularity.js';
+import { withRetries } from './retry.js';
+import type { ReadinessCheck } from './routes/health.js';
+import { SnapshotApplier } from './snapshot-applier.js';
+import { startSnapshotConsumer, type RunningSnapshotConsumer } from './snapshot-consumer.js';
+
+export interface ServingRuntime {
+  app: FastifyInstance;
+  backboneId: string;
+  backend: string;
+  snapshots: RunningSnapshotConsumer;
+  /** Stops the consumers, then closes the app (producer, models, metrics), then frees the backbone. */
+  stop(): Promise<void>;
+}
+
+function withTimeout<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error(`${what} did not answer within ${ms} ms`)), ms)));
+  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
+}
+
+/**
+ * Everything main.ts does except listening: backend, backbone, Kafka, topics, app, consumers.
+ * The app is built first so the consumers log through its logger.
+ */
+export async function startServingRuntime(config: ServingConfig, options: { logger?: boolean | { level: string } } = {}): Promise<ServingRuntime> {
+  const backendLog: string[] = [];
+  const backend = await initBackend({ ...(config.tfBackend === undefined ? {} : { preferred: config.tfBackend }), log: (m) => backendLog.push(m) });
+  const checkpoint = await loadCheckpoint(config.backboneDir);
+  const { backbone, itemIds, backboneId } = checkpoint;
+
+  const topics = topicSpecs({ prefix: config.topicPrefix });
+  const models = new LiveModels();
+  models.swap(frozenModel(backbone, itemIds, backboneId));
+  for (const variant of config.variants) if (variant.name !== 'frozen') models.swap(initialModel(variant.name, variant.method, backbone, itemIds, backboneId));
+  const metrics = new ServingMetrics();
+  const history = new HistoryStore({ maxLength: config.historyLength, maxUsers: config.historyMaxUsers });
+  const popularity = new PopularityCounter({ halfLifeMs: config.popularityHalfLifeMs });
+
+  // KafkaJS logs go through a logger that exists before the app; it is re-pointed once it does.
+  let log: Logger = { debug: () => undefined, info: () => undefined, warn: () => undefined, error: (o, m) => console.error(m, o) };
+  const kafkaLogger: Logger = { debug: (o, m) => log.debug(o, m), info: (o, m) => log.info(o, m), warn: (o, m) => log.warn(o, m), error: (o, m) => log.error(o, m) };
+  const kafka = createKafkaClient(config.kafka, kafkaLogger);
+  const admin = kafka.admin();
+  // Not KafkaJS's idempotent producer: it retries forever (an HTTP request would hang instead of
+  // getting a 503) and has had sequence-number bugs with concurrent send() calls, which is exactly
+  // what concurrent POST /v1/events do. Delivery is at-least-once: a produce retried after a lost
+  // ack can duplicate an event, and the client is told 503 only when nothing was acknowledged.
+  const producer = kafka.producer({ allowAutoTopicCreation: false });
+  let snapshots: RunningSnapshotConsumer | undefined;
+  let historyConsumer: RunningHistoryConsumer | undefined;
+  try {
+    await admin.connect();
+    await withRetries('ensureTopics', () => ensureTopics(admin, [topics.events, topics.deadLetter, topics.adapters]), { logger: kafkaLogger });
+    await producer.connect();
+    const readiness: ReadinessCheck[] = [
+      async () => (models.has('frozen') && !backbone.isDisposed ? undefined : 'backbone not loaded'),
+      async () =>
+        withTimeout(admin.describeCluster(), 2000, 'Kafka').then(
+          () => undefined,
+          (error: unknown) => `Kafka unreachable: ${String(error)}`,
+        ),
+      async () => snapshots?.failure ?? (snapshots?.caughtUp === true ? undefined : `snapshot consumer not yet caught up with ${topics.adapters.name}`),
+      async () => (historyConsumer === undefined ? 'history consumer not started' : historyConsumer.failure),
+    ];
+    const app = await buildApp({
+      logger: options.logger ?? { level: config.logLevel },
+      models,
+      history,
+      popularity,
+      producer,
+      topics,
+      metrics,
+      policy: { defaultVariant: config.defaultVariant, split: config.variantSplit },
+      readiness,
+      adminToken: config.adminToken,
+      bodyLimitBytes: config.bodyLimitBytes,
+    });
+    log = app.log;
+    for (const line of backendLog) app.log.info({ backend: backend.name }, line);
+    app.log.info({ backboneId, items: itemIds.length, dir: config.backboneDir }, 'backbone loaded');
+
+    const replica = `${hostname()}-${process.pid}-${randomBytes(3).toString('hex')}`;
+    const applier = new SnapshotApplier({ backbone, backboneId, itemIds, models, metrics, logger: app.log });
+    snapshots = await startSnapshotConsumer({ kafka, adapters: topics.adapters, groupId: `reco-serving-snapshots-${replica}`, applier, metrics, logger: app.log });
+    historyConsumer = await startHistoryConsumer({
+      kafka,
+      events: topics.events,
+      groupId: `reco-serving-history-${replica}`,
+      history,
+      popularity,
+      metrics,
+      logger: app.log,
+      lookbackMs: config.historyLookbackMs,
+    });
+    const running = { snapshots, history: historyConsumer };
+    return {
+      app,
+      backboneId,
+      backend: backend.name,
+      snapshots,
+      stop: async () => {
+        await Promise.allSettled([running.snapshots.stop(), running.history.stop()]);
+        await app.close();
+        await admin.disconnect();
+        backbone.dispose();
+      },
+    };
+  } catch (error) {
+    await Promise.allSettled([snapshots?.stop(), historyConsumer?.stop(), producer.disconnect(), admin.disconnect()]);
+    models.close();
+    backbone.dispose();
+    throw error;
+  }
+}

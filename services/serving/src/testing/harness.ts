@@ -1,0 +1,126 @@
+import type { FastifyInstance } from 'fastify';
+import type { Admin, Kafka, Producer } from 'kafkajs';
+import { createKafkaClient, encodeSnapshot, ensureTopics, readKafkaConfig, sendWithinLimit, silentLogger, topicSpecs, type AdapterSnapshot, type TopicSpec } from '@reco/stream';
+import { testKafkaBrokers, uniqueName } from '@reco/stream/testing';
+import { buildApp } from '../app.js';
+import { frozenModel } from '../initial-model.js';
+import { startHistoryConsumer, type RunningHistoryConsumer } from '../history-consumer.js';
+import { HistoryStore } from '../history-store.js';
+import { LiveModels } from '../live-models.js';
+import { ServingMetrics } from '../metrics.js';
+import { PopularityCounter } from '../popularity.js';
+import { withRetries } from '../retry.js';
+import type { ReadinessCheck } from '../routes/health.js';
+import { SnapshotApplier } from '../snapshot-applier.js';
+import { startSnapshotConsumer, type RunningSnapshotConsumer } from '../snapshot-consumer.js';
+import type { TinyBackbone } from './tiny-backbone.js';
+
+export const ADMIN_TOKEN = 'test-admin-token';
+
+export interface Harness {
+  app: FastifyInstance;
+  kafka: Kafka;
+  admin: Admin;
+  /** The app's producer (events, dead letters); the app disconnects it on close. */
+  producer: Producer;
+  /** A producer of the test's own, for publishing snapshots. */
+  publisher: Producer;
+  topics: { events: TopicSpec; deadLetter: TopicSpec; adapters: TopicSpec };
+  models: LiveModels;
+  history: HistoryStore;
+  metrics: ServingMetrics;
+  snapshots?: RunningSnapshotConsumer;
+  historyConsumer?: RunningHistoryConsumer;
+  publish(snapshot: AdapterSnapshot): Promise<void>;
+  close(): Promise<void>;
+}
+
+export function testKafka(clientId: string): Kafka {
+  return createKafkaClient(readKafkaConfig({ KAFKA_BROKERS: testKafkaBrokers().join(',') }, { defaultClientId: clientId }), silentLogger);
+}
+
+/**
+ * The serving app around real objects and a real broker, on fresh topics (unique prefix) and
+ * fresh consumer groups, with whichever consumers the test needs.
+ */
+export async function startHarness(
+  backbone: TinyBackbone,
+  options: { consumeSnapshots?: boolean; consumeHistory?: boolean; historyLookbackMs?: number; readiness?: ReadinessCheck[]; bodyLimitBytes?: number; beforeConsumers?: (h: Harness) => Promise<void> } = {},
+): Promise<Harness> {
+  const label = uniqueName('serving');
+  const kafka = testKafka(label);
+  const topics = topicSpecs({ prefix: `${label}.`, eventPartitions: 2 });
+  const admin = kafka.admin();
+  await admin.connect();
+  await withRetries('ensureTopics', () => ensureTopics(admin, [topics.events, topics.deadLetter, topics.adapters]));
+  const producer = kafka.producer({ allowAutoTopicCreation: false });
+  const publisher = kafka.producer({ allowAutoTopicCreation: false });
+  await Promise.all([producer.connect(), publisher.connect()]);
+
+  const { backbone: model, itemIds, backboneId } = backbone.checkpoint;
+  const models = new LiveModels();
+  models.swap(frozenModel(model, itemIds, backboneId));
+  const metrics = new ServingMetrics({ defaultMetrics: false });
+  const history = new HistoryStore({ maxLength: 20, maxUsers: 1000 });
+  const popularity = new PopularityCounter({ halfLifeMs: 3_600_000 });
+  const app = await buildApp({
+    models,
+    history,
+    popularity,
+    producer,
+    topics,
+    metrics,
+    policy: { defaultVariant: undefined, split: [{ variant: 'ladder', weight: 1 }] },
+    adminToken: ADMIN_TOKEN,
+    readiness: options.readiness ?? [],
+    bodyLimitBytes: options.bodyLimitBytes ?? 64 * 1024,
+  });
+  const harness: Harness = {
+    app,
+    kafka,
+    admin,
+    producer,
+    publisher,
+    topics,
+    models,
+    history,
+    metrics,
+    publish: async (snapshot) => {
+      await sendWithinLimit(publisher, topics.adapters, [{ key: snapshot.meta.variant, value: encodeSnapshot(snapshot) }]);
+    },
+    close: async () => {
+      await Promise.allSettled([harness.snapshots?.stop(), harness.historyConsumer?.stop()]);
+      await app.close();
+      await Promise.allSettled([publisher.disconnect(), admin.disconnect()]);
+    },
+  };
+  await options.beforeConsumers?.(harness);
+  if (options.consumeSnapshots === true) {
+    const applier = new SnapshotApplier({ backbone: model, backboneId, itemIds, models, metrics, logger: silentLogger });
+    harness.snapshots = await startSnapshotConsumer({ kafka, adapters: topics.adapters, groupId: uniqueName('snapshots'), applier, metrics, logger: silentLogger });
+  }
+  if (options.consumeHistory === true) {
+    harness.historyConsumer = await startHistoryConsumer({
+      kafka,
+      events: topics.events,
+      groupId: uniqueName('history'),
+      history,
+      popularity,
+      metrics,
+      logger: silentLogger,
+      lookbackMs: options.historyLookbackMs ?? 0,
+    });
+  }
+  return harness;
+}
+
+/** Polls until `check` returns a value (not undefined), or fails after `timeoutMs`. */
+export async function until<T>(check: () => T | undefined | Promise<T | undefined>, timeoutMs = 15_000, what: string | (() => string) = 'condition'): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await check();
+    if (value !== undefined) return value;
+    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${typeof what === 'string' ? what : what()}`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
