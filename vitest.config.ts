@@ -38,6 +38,7 @@ export default defineConfig({
       project('@reco/model', 'shared/model', false),
       project('@reco/serving', 'services/serving', true),
       project('@reco/updater', 'services/updater', true),
+      project('e2e', 'test', true),
     ],
   },
 });

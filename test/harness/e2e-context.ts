@@ -1,0 +1,56 @@
+import { smallWorldFixture, type SmallFixture } from '@reco/model/testing';
+import { createKafkaClient, ensureTopics, readKafkaConfig, silentLogger, topicSpecs, type TopicSpec } from '@reco/stream';
+import { testKafkaBrokers, uniqueName } from '@reco/stream/testing';
+import type { Kafka, Producer } from 'kafkajs';
+
+export interface E2eContext {
+  fixture: SmallFixture;
+  kafka: Kafka;
+  producer: Producer;
+  brokers: string;
+  prefix: string;
+  topics: { events: TopicSpec; deadLetter: TopicSpec; adapters: TopicSpec };
+  /** The environment both services need to share this test's broker, topics and backbone. */
+  env: Record<string, string>;
+  close(): Promise<void>;
+}
+
+/**
+ * One test file's world: the small pretrained backbone (cached per machine by the model package),
+ * a real broker, and topics with a prefix no other test uses.
+ */
+export async function createE2eContext(label: string): Promise<E2eContext> {
+  const fixture = await smallWorldFixture();
+  const brokers = testKafkaBrokers().join(',');
+  const kafka = createKafkaClient(readKafkaConfig({ KAFKA_BROKERS: brokers }, { defaultClientId: `e2e-${label}` }), silentLogger);
+  const prefix = `${uniqueName(label)}.`;
+  const topics = topicSpecs({ prefix, eventPartitions: 3 });
+  const admin = kafka.admin();
+  await admin.connect();
+  await ensureTopics(admin, [topics.events, topics.deadLetter, topics.adapters]);
+  await admin.disconnect();
+  const producer = kafka.producer({ allowAutoTopicCreation: false });
+  await producer.connect();
+  return {
+    fixture,
+    kafka,
+    producer,
+    brokers,
+    prefix,
+    topics,
+    env: { KAFKA_BROKERS: brokers, RECO_TOPIC_PREFIX: prefix, RECO_BACKBONE_DIR: fixture.dir, RECO_GROUP_ID: `${prefix}updater` },
+    close: async () => {
+      await producer.disconnect();
+    },
+  };
+}
+
+export async function until<T>(what: string, check: () => Promise<T | undefined> | T | undefined, timeoutMs = 30_000, everyMs = 100): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await check();
+    if (value !== undefined) return value;
+    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, everyMs));
+  }
+}

@@ -1,0 +1,31 @@
+import { createAdaptation, ItemCatalogue, toMessageParts, type LoadedCheckpoint } from '@reco/model';
+import type { AdapterSnapshot } from '@reco/stream';
+
+/**
+ * A real ladder snapshot for the fixture backbone, built by the model package as the updater
+ * would publish it, with its parameters nudged by `nudge` so each version scores differently.
+ */
+export async function ladderSnapshot(checkpoint: LoadedCheckpoint, version: number, nudge: number): Promise<AdapterSnapshot> {
+  const method = createAdaptation('ladder', checkpoint.backbone, new ItemCatalogue(checkpoint.itemIds, 8), { seed: 1 });
+  try {
+    const parts = toMessageParts(await method.serialize());
+    const tensors = parts.tensors.map((t) => ({ ...t, values: t.values.map((v, i) => v + nudge * Math.sin(i + version)) }));
+    return {
+      meta: {
+        variant: 'ladder',
+        method: 'ladder',
+        version,
+        backboneId: checkpoint.backboneId,
+        offsets: {},
+        examplesTrained: version * 10,
+        figures: {},
+        newestEventTs: Date.now(),
+        publishedAt: Date.now(),
+        config: parts.config,
+      },
+      tensors,
+    };
+  } finally {
+    method.dispose();
+  }
+}
