@@ -105,9 +105,10 @@ try {
   const topics = await ensureTopics(admin, [specs.events, specs.deadLetter, specs.adapters]);
   await admin.disconnect();
   say(`topics ready (created: ${topics.created.join(', ') || 'none'})`);
+  for (const warning of topics.warnings) say(`warning: ${warning}`);
 
   // 3. Backbone
-  const backboneDir = resolve(env.RECO_BACKBONE_DIR ?? join(repoRoot, '.cache', 'reco', 'backbones', 'synthetic'));
+  const backboneDir = resolve(env.RECO_BACKBONE_DIR ?? join(repoRoot, '.cache', 'backbones', 'synthetic'));
   if (!existsSync(join(backboneDir, 'manifest.json'))) {
     say(`no backbone at ${backboneDir}: pretraining one on the synthetic world (about two minutes on 2 cores)`);
     await runToEnd('shared/model/src/cli/pretrain.ts', ['--data', 'synthetic', '--out', backboneDir], 'pretraining');

@@ -24,7 +24,7 @@ export async function createE2eContext(label: string): Promise<E2eContext> {
   const brokers = testKafkaBrokers().join(',');
   const kafka = createKafkaClient(readKafkaConfig({ KAFKA_BROKERS: brokers }, { defaultClientId: `e2e-${label}` }), silentLogger);
   const prefix = `${uniqueName(label)}.`;
-  const topics = topicSpecs({ prefix, eventPartitions: 3 });
+  const topics = topicSpecs({ prefix });
   const admin = kafka.admin();
   await admin.connect();
   await ensureTopics(admin, [topics.events, topics.deadLetter, topics.adapters]);

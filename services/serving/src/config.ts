@@ -1,5 +1,4 @@
-import { homedir } from 'node:os';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { readKafkaConfig, type KafkaConfig } from '@reco/stream';
 import { isBackendName, isMethodName, type BackendName, type MethodName } from './model-api.js';
 
@@ -115,7 +114,7 @@ export function readServingConfig(env: Env): ServingConfig {
     defaultVariant,
     // With neither a default nor a split, users are split equally over the configured variants.
     variantSplit: Object.freeze(split.length > 0 ? split : variants.map((v) => ({ variant: v.name, weight: 1 }))),
-    backboneDir: env.RECO_BACKBONE_DIR?.trim() || join(homedir(), '.cache', 'reco', 'backbone'),
+    backboneDir: resolve(env.RECO_BACKBONE_DIR?.trim() || join('.cache', 'backbones', 'synthetic')),
     adminToken: env.RECO_ADMIN_TOKEN?.trim() || undefined,
     bodyLimitBytes: integer(env, 'RECO_BODY_LIMIT_BYTES', 256 * 1024, 1024, 64 * 1024 * 1024, 'a byte count between 1 KiB and 64 MiB'),
     historyLength: integer(env, 'RECO_HISTORY_LENGTH', 50, 1, 1000, 'an integer between 1 and 1000'),

@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
 import type { FastifyInstance } from 'fastify';
-import { createKafkaClient, ensureTopics, topicSpecs, type Logger } from '@reco/stream';
+import { createKafkaClient, ensureTopics, topicSpecs, withRetries, type Logger } from '@reco/stream';
 import { buildApp } from './app.js';
 import type { ServingConfig } from './config.js';
 import { frozenModel, initialModel } from './initial-model.js';
@@ -11,7 +11,6 @@ import { LiveModels } from './live-models.js';
 import { ServingMetrics } from './metrics.js';
 import { initBackend, loadCheckpoint } from './model-api.js';
 import { PopularityCounter } from './popularity.js';
-import { withRetries } from './retry.js';
 import type { ReadinessCheck } from './routes/health.js';
 import { SnapshotApplier } from './snapshot-applier.js';
 import { startSnapshotConsumer, type RunningSnapshotConsumer } from './snapshot-consumer.js';
@@ -63,7 +62,8 @@ export async function startServingRuntime(config: ServingConfig, options: { logg
   let historyConsumer: RunningHistoryConsumer | undefined;
   try {
     await admin.connect();
-    await withRetries('ensureTopics', () => ensureTopics(admin, [topics.events, topics.deadLetter, topics.adapters]), { logger: kafkaLogger });
+    const ensured = await withRetries('ensureTopics', () => ensureTopics(admin, [topics.events, topics.deadLetter, topics.adapters]), { logger: kafkaLogger });
+    for (const warning of ensured.warnings) kafkaLogger.warn({}, warning);
     await producer.connect();
     const readiness: ReadinessCheck[] = [
       async () => (models.has('frozen') && !backbone.isDisposed ? undefined : 'backbone not loaded'),

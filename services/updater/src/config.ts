@@ -38,7 +38,8 @@ export interface UpdaterConfig {
  * naming the variable when a value is impossible. Everything else receives slices of this.
  *
  *   RECO_VARIANTS     comma list of `name` or `name:method` (default `ladder`); e.g. `ladder,lora,b:bitfit`
- *   RECO_BACKBONE_DIR checkpoint folder (default .cache/reco/backbones/synthetic under the cwd)
+ *   RECO_BACKBONE_DIR checkpoint folder (default .cache/backbones/synthetic under the working directory,
+ *                     where `npm run pretrain -- --data synthetic` writes it)
  *   RECO_TOPIC_PREFIX prefix for every topic name (default none)
  *   RECO_GROUP_ID     consumer group (default reco-updater)
  *   RECO_SESSION_TIMEOUT_MS  group session timeout (default 30000; the broker allows 6000 and up)
@@ -59,7 +60,7 @@ export function readUpdaterConfig(env: Readonly<Record<string, string | undefine
     topicPrefix: env.RECO_TOPIC_PREFIX ?? '',
     groupId: env.RECO_GROUP_ID ?? 'reco-updater',
     sessionTimeoutMs: integer(env, 'RECO_SESSION_TIMEOUT_MS', 30_000, 6000, 300_000),
-    backboneDir: resolve(env.RECO_BACKBONE_DIR ?? '.cache/reco/backbones/synthetic'),
+    backboneDir: resolve(env.RECO_BACKBONE_DIR ?? '.cache/backbones/synthetic'),
     tfBackend: backend ? (backend as BackendName) : undefined,
     variants: Object.freeze(parseVariants(env.RECO_VARIANTS ?? 'ladder')),
     training: Object.freeze({

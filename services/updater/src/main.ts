@@ -1,5 +1,5 @@
 import { initBackend, loadCheckpoint, TfjsBackboneRunner } from '@reco/model';
-import { consoleLogger, createKafkaClient, ensureTopics, topicSpecs } from '@reco/stream';
+import { consoleLogger, createKafkaClient, ensureTopics, topicSpecs, withRetries } from '@reco/stream';
 import { buildApp } from './app.js';
 import { readUpdaterConfig } from './config.js';
 import { readLatestSnapshots } from './latest-snapshots.js';
@@ -18,7 +18,8 @@ const kafka = createKafkaClient(config.kafka, logger);
 const specs = topicSpecs({ prefix: config.topicPrefix });
 const admin = kafka.admin();
 await admin.connect();
-await ensureTopics(admin, [specs.events, specs.deadLetter, specs.adapters]);
+const ensured = await withRetries('ensureTopics', () => ensureTopics(admin, [specs.events, specs.deadLetter, specs.adapters]), { logger });
+for (const warning of ensured.warnings) logger.warn({}, warning);
 await admin.disconnect();
 
 const latest = await readLatestSnapshots(kafka, specs.adapters.name, logger);

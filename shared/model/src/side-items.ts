@@ -20,8 +20,8 @@ export class SideItemParameters {
     readonly catalogue: ItemCatalogue,
     dim: number,
   ) {
-    this.newItemEmbedding = tf.variable(tf.zeros([catalogue.sideCapacity, dim]), true);
-    this.itemBias = tf.variable(tf.zeros([catalogue.maxSlots]), true);
+    this.newItemEmbedding = variableFrom(tf.zeros([catalogue.sideCapacity, dim]));
+    this.itemBias = variableFrom(tf.zeros([catalogue.maxSlots]));
   }
 
   get parameterCount(): number {
@@ -52,4 +52,11 @@ export class SideItemParameters {
     this.newItemEmbedding.dispose();
     this.itemBias.dispose();
   }
+}
+
+/** A variable takes its own reference to the initial values; the temporary is released here. */
+function variableFrom(initial: tf.Tensor): tf.Variable {
+  const variable = tf.variable(initial, true);
+  initial.dispose();
+  return variable;
 }

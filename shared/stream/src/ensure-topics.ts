@@ -11,19 +11,25 @@ export interface EnsureTopicsResult {
   /** Existing topics whose configs or partition count were brought in line with the spec. */
   updated: string[];
   unchanged: string[];
+  /** Differences it leaves to operators, e.g. fewer partitions than the spec asks for. */
+  warnings: string[];
 }
 
 /**
- * Makes the cluster match the specs: creates missing topics, adds partitions and sets configs that
- * differ. Running it again against a matching cluster changes nothing (everything is `unchanged`).
- * Partitions are never removed (Kafka cannot) and replication is left to operators.
+ * Makes the cluster match the specs: creates missing topics and sets topic configs that differ.
+ * Running it again against a matching cluster changes nothing (everything is `unchanged`).
+ * Partition counts are only reported, never changed: adding partitions re-maps keys (a user's
+ * events would change partition mid-stream), which is an operator's decision, and several
+ * services starting at once would race to do it. Replication is left to operators too.
  */
 export async function ensureTopics(admin: Admin, specs: readonly TopicSpec[]): Promise<EnsureTopicsResult> {
-  const result: EnsureTopicsResult = { created: [], updated: [], unchanged: [] };
+  const result: EnsureTopicsResult = { created: [], updated: [], unchanged: [], warnings: [] };
   try {
     const existing = new Set(await admin.listTopics());
     const missing = specs.filter((s) => !existing.has(s.name));
     if (missing.length > 0) {
+      // Another process may create the same topics at the same moment: KafkaJS then resolves
+      // false instead of failing, and the configs are checked below like any existing topic's.
       await admin.createTopics({
         waitForLeaders: true,
         topics: missing.map((s) => ({
@@ -50,9 +56,8 @@ export async function ensureTopics(admin: Admin, specs: readonly TopicSpec[]): P
       );
       const drifted = Object.entries(spec.configs).filter(([name, value]) => current.get(name) !== value);
       let changed = false;
-      if (partitions < spec.numPartitions) {
-        await admin.createPartitions({ topicPartitions: [{ topic: spec.name, count: spec.numPartitions }] });
-        changed = true;
+      if (partitions !== spec.numPartitions) {
+        result.warnings.push(`${spec.name} has ${partitions} partitions; the catalogue asks for ${spec.numPartitions} (left as it is)`);
       }
       if (drifted.length > 0) {
         // alterConfigs replaces the topic's whole dynamic config set, so send every config of the spec.

@@ -49,3 +49,4 @@ export {
   type SnapshotTensor,
 } from './snapshot-codec.js';
 export { readToEnd } from './read-to-end.js';
+export { withRetries } from './with-retries.js';

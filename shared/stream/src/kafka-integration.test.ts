@@ -61,7 +61,7 @@ describe('topics', () => {
     const first = await ensureTopics(admin, all);
     expect(first.created.sort()).toEqual(all.map((s) => s.name).sort());
     const second = await ensureTopics(admin, all);
-    expect(second).toEqual({ created: [], updated: [], unchanged: all.map((s) => s.name) });
+    expect(second).toEqual({ created: [], updated: [], unchanged: all.map((s) => s.name), warnings: [] });
 
     const metadata = await admin.fetchTopicMetadata({ topics: [specs.events.name] });
     expect(metadata.topics[0]?.partitions).toHaveLength(specs.events.numPartitions);
@@ -75,8 +75,13 @@ describe('topics', () => {
     const specs = topicSpecs({ prefix: `${uniqueName('drift')}.` });
     await ensureTopics(admin, [specs.adapters]);
     await admin.alterConfigs({ validateOnly: false, resources: [{ type: ConfigResourceTypes.TOPIC, name: specs.adapters.name, configEntries: [{ name: 'cleanup.policy', value: 'delete' }] }] });
-    expect(await ensureTopics(admin, [specs.adapters])).toEqual({ created: [], updated: [specs.adapters.name], unchanged: [] });
-    expect(await ensureTopics(admin, [specs.adapters])).toEqual({ created: [], updated: [], unchanged: [specs.adapters.name] });
+    expect(await ensureTopics(admin, [specs.adapters])).toEqual({ created: [], updated: [specs.adapters.name], unchanged: [], warnings: [] });
+    expect(await ensureTopics(admin, [specs.adapters])).toEqual({ created: [], updated: [], unchanged: [specs.adapters.name], warnings: [] });
+    // A partition count that differs is reported, not changed.
+    const wider = await ensureTopics(admin, [{ ...specs.adapters, numPartitions: 3 }]);
+    expect(wider.warnings).toEqual([`${specs.adapters.name} has 1 partitions; the catalogue asks for 3 (left as it is)`]);
+    const metadata = await admin.fetchTopicMetadata({ topics: [specs.adapters.name] });
+    expect(metadata.topics[0]?.partitions).toHaveLength(1);
   });
 });
 

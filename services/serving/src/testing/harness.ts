@@ -9,7 +9,7 @@ import { HistoryStore } from '../history-store.js';
 import { LiveModels } from '../live-models.js';
 import { ServingMetrics } from '../metrics.js';
 import { PopularityCounter } from '../popularity.js';
-import { withRetries } from '../retry.js';
+import { withRetries } from '@reco/stream';
 import type { ReadinessCheck } from '../routes/health.js';
 import { SnapshotApplier } from '../snapshot-applier.js';
 import { startSnapshotConsumer, type RunningSnapshotConsumer } from '../snapshot-consumer.js';

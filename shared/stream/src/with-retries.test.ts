@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { StreamError } from '@reco/stream';
-import { withRetries } from './retry.js';
+import { StreamError } from './errors.js';
+import { withRetries } from './with-retries.js';
 
 describe('withRetries', () => {
   it('retries retriable failures and gives up on the others at once', async () => {

@@ -1,4 +1,5 @@
-import { isRetriable, type Logger } from '@reco/stream';
+import { isRetriable } from './errors.js';
+import type { Logger } from './logger.js';
 
 /**
  * Retries start-up work that failed for a transient reason (the stream package's `isRetriable`
