@@ -2,7 +2,7 @@ import { readLatestSnapshots } from '@reco/updater';
 import { encodeEvent, sendWithinLimit, silentLogger } from '@reco/stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createE2eContext, until, type E2eContext } from './harness/e2e-context.js';
-import { startService, type ServiceProcess } from './harness/service-process.js';
+import { startService, type ServiceProcess } from '../scripts/lib/service-process.js';
 
 let ctx: E2eContext;
 const running: ServiceProcess[] = [];

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createE2eContext, until, type E2eContext } from './harness/e2e-context.js';
-import { startService, type ServiceProcess } from './harness/service-process.js';
+import { createE2eContext, liveVersion, until, type E2eContext } from './harness/e2e-context.js';
+import { startService, type ServiceProcess } from '../scripts/lib/service-process.js';
 
 interface Answer {
   variant: string;
@@ -35,10 +35,6 @@ async function recommend(userId: string, history: string[]): Promise<Answer> {
   return (await response.json()) as Answer;
 }
 
-async function liveVersion(): Promise<number> {
-  const body = (await (await fetch(`${serving.url}/v1/models`)).json()) as { variants: Array<{ variant: string; version: number }> };
-  return body.variants.find((v) => v.variant === 'ladder')?.version ?? 0;
-}
 
 describe('learning reaches serving', () => {
   it('clicks posted to /v1/events become a live snapshot within the publish interval plus a second, and answers change', async () => {
@@ -56,7 +52,7 @@ describe('learning reaches serving', () => {
       expect(response.status).toBe(202);
     }
     const acknowledged = Date.now();
-    await until('a snapshot live in serving', async () => ((await liveVersion()) >= 1 ? true : undefined), 30_000, 50);
+    await until('a snapshot live in serving', async () => ((await liveVersion(serving.url, 'ladder')) >= 1 ? true : undefined), 30_000, 50);
     const elapsed = Date.now() - acknowledged;
     console.info(`click batch acknowledged -> snapshot live in serving: ${elapsed} ms (publish interval ${PUBLISH_INTERVAL_MS} ms)`);
     expect(elapsed).toBeLessThanOrEqual(PUBLISH_INTERVAL_MS + 1000 + 3000); // + slack for a loaded 2-core CI machine

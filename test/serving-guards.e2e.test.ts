@@ -2,7 +2,7 @@ import { encodeSnapshot, fromDeadLetterMessage, sendWithinLimit } from '@reco/st
 import { uniqueName } from '@reco/stream/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createE2eContext, until, type E2eContext } from './harness/e2e-context.js';
-import { startService, type ServiceProcess } from './harness/service-process.js';
+import { startService, type ServiceProcess } from '../scripts/lib/service-process.js';
 import { ladderSnapshot } from './harness/snapshots.js';
 
 let ctx: E2eContext;

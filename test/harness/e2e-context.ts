@@ -38,7 +38,7 @@ export async function createE2eContext(label: string): Promise<E2eContext> {
     brokers,
     prefix,
     topics,
-    env: { KAFKA_BROKERS: brokers, RECO_TOPIC_PREFIX: prefix, RECO_BACKBONE_DIR: fixture.dir, RECO_GROUP_ID: `${prefix}updater` },
+    env: { LOG_LEVEL: 'warn', KAFKA_BROKERS: brokers, RECO_TOPIC_PREFIX: prefix, RECO_BACKBONE_DIR: fixture.dir, RECO_GROUP_ID: `${prefix}updater` },
     close: async () => {
       await producer.disconnect();
     },
@@ -53,4 +53,10 @@ export async function until<T>(what: string, check: () => Promise<T | undefined>
     if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
     await new Promise((r) => setTimeout(r, everyMs));
   }
+}
+
+/** The version serving answers with for a variant (0 before its first snapshot). */
+export async function liveVersion(servingUrl: string, variant: string): Promise<number> {
+  const body = (await (await fetch(`${servingUrl}/v1/models`)).json()) as { variants: Array<{ variant: string; version: number }> };
+  return body.variants.find((v) => v.variant === variant)?.version ?? 0;
 }

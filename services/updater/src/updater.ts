@@ -79,10 +79,7 @@ export class Updater {
       clearInterval(this.#timer);
       await this.#consumer?.consumer.stop();
       await this.#exclusive(async () => {
-        for (const variant of this.#deps.variants) {
-          await variant.trainUntilDrained(async (step) => this.#recordStep(variant, step.loss, step.ms));
-          await this.#publish(variant, true);
-        }
+        for (const variant of this.#deps.variants) await this.#publish(variant, true);
       });
       await this.#consumer?.stop();
       this.#deps.logger.info({}, 'updater stopped');
@@ -123,7 +120,7 @@ export class Updater {
       for (const { event, partition, offset } of batch.events) if (variant.feed(event, partition, offset)) fed += 1;
       variant.skipTo(batch.partition, batch.lastOffset);
       metrics.examplesTrained.inc({ variant: variant.spec.name }, fed);
-      await variant.trainUntilDrained(async (step) => {
+      await variant.trainFullSteps(async (step) => {
         this.#recordStep(variant, step.loss, step.ms);
         await batch.heartbeat();
       });
@@ -146,15 +143,18 @@ export class Updater {
     }
   }
 
+  /** Drains what was fed, then asks the policy and gate; the snapshot's offsets are then all trained. */
   async #publish(variant: VariantTrainer, force: boolean): Promise<void> {
     const { metrics, logger, producer, topics } = this.#deps;
+    if (!force && !variant.publishDue()) return;
+    await variant.trainUntilDrained(async (step) => this.#recordStep(variant, step.loss, step.ms));
     const now = this.#now();
     const outcome = await variant.maybePublish(now, force);
     if (outcome === null) return;
     const labels = { variant: variant.spec.name };
     if ('rejected' in outcome) {
       metrics.snapshotsRejected.inc({ ...labels, reason: outcome.rejected });
-      logger.warn({ variant: variant.spec.name, reason: outcome.rejected }, 'validation gate refused the candidate snapshot');
+      logger.warn({ variant: variant.spec.name, code: outcome.rejected, reason: outcome.reason }, 'validation gate refused the candidate snapshot');
       return;
     }
     const { meta } = outcome.snapshot;

@@ -36,12 +36,14 @@ export class VariantTrainer {
   readonly method: AdaptationMethod;
   readonly trainer: OnlineTrainer;
   readonly #backboneId: string;
+  readonly #freshPerStep: number;
   readonly #next = new Map<number, bigint>();
   #version: number;
   #examples: number;
   #newestEventTs: number | null;
 
-  private constructor(spec: VariantSpec, method: AdaptationMethod, trainer: OnlineTrainer, backboneId: string, resumed: AdapterSnapshot | undefined) {
+  private constructor(spec: VariantSpec, method: AdaptationMethod, trainer: OnlineTrainer, backboneId: string, freshPerStep: number, resumed: AdapterSnapshot | undefined) {
+    this.#freshPerStep = freshPerStep;
     this.spec = spec;
     this.method = method;
     this.trainer = trainer;
@@ -77,16 +79,19 @@ export class VariantTrainer {
     const method = resumeFrom
       ? restoreAdaptation(fromMessageParts({ method: resumeFrom.meta.method, config: resumeFrom.meta.config, tensors: resumeFrom.tensors }), checkpoint.backbone, checkpoint.itemIds, runnerOption)
       : createAdaptation(spec.method, checkpoint.backbone, new ItemCatalogue(checkpoint.itemIds, settings.sideCapacity), { seed: settings.seed, ladder: runnerOption });
+    const freshPerStep = Math.min(settings.freshPerStep, settings.batchSize);
     const trainer = new OnlineTrainer({
       method,
       backboneId: checkpoint.backboneId,
       seed: settings.seed,
       batchSize: settings.batchSize,
+      freshPerStep,
       learningRate: settings.learningRate,
       publishPolicy: { intervalMs: settings.publishIntervalMs, maxSteps: settings.publishMaxSteps },
+      gate: { maxLossIncrease: settings.gateMaxLossIncrease },
       ...(options.now ? { now: options.now } : {}),
     });
-    return new VariantTrainer(spec, method, trainer, checkpoint.backboneId, resumeFrom);
+    return new VariantTrainer(spec, method, trainer, checkpoint.backboneId, freshPerStep, resumeFrom);
   }
 
   get version(): number {
@@ -122,6 +127,20 @@ export class VariantTrainer {
     if ((this.#next.get(partition) ?? 0n) < after) this.#next.set(partition, after);
   }
 
+  /**
+   * Trains while a full share of fresh examples is waiting. Slow traffic must not mean a step per
+   * trickle of clicks: each step replays the rest of its batch, so many small steps would train on
+   * the replay buffer over and over (measured: the holdout loss then climbs and the gate refuses
+   * every candidate). The remainder is trained on when a publish is due (`trainUntilDrained`).
+   */
+  async trainFullSteps(afterStep: (result: StepResult) => Promise<void>): Promise<void> {
+    while (this.trainer.backlog >= this.#freshPerStep) {
+      const result = await this.trainer.trainStep();
+      if (result === null) break;
+      await afterStep(result);
+    }
+  }
+
   /** Trains until every fed example has been scored and trained on as a fresh example. */
   async trainUntilDrained(afterStep: (result: StepResult) => Promise<void>): Promise<void> {
     while (this.trainer.backlog > 0) {
@@ -131,14 +150,21 @@ export class VariantTrainer {
     }
   }
 
+  /** Whether the publish policy would try now; drain first so the published offsets are all trained. */
+  publishDue(): boolean {
+    return this.trainer.publishDue();
+  }
+
   /**
    * Asks the trainer's publish policy and validation gate for a snapshot and, when it passes,
    * stamps it with this variant's name, next version and log position. Call after draining, so the
    * published offsets never cover an event that is not trained into the parameters.
    */
-  async maybePublish(now: number, force = false): Promise<PublishedSnapshot | { rejected: string } | null> {
+  async maybePublish(now: number, force = false): Promise<PublishedSnapshot | { rejected: string; reason: string } | null> {
     const outcome = await this.trainer.maybePublish({ force });
-    if (!outcome.published) return outcome.decision && !outcome.decision.accept ? { rejected: outcome.decision.code } : null;
+    if (!outcome.published) {
+      return outcome.decision && !outcome.decision.accept ? { rejected: outcome.decision.code, reason: outcome.decision.reason } : null;
+    }
     this.#version += 1;
     const parts = toMessageParts(outcome.snapshot.adaptation);
     const preq = this.trainer.prequential.rolling();

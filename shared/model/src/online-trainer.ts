@@ -125,6 +125,8 @@ export class OnlineTrainer {
   private observed = 0;
   private stepCount = 0;
   private stepsSincePublish = 0;
+  /** Steps since the last publish *attempt*: a refused candidate waits for the policy again. */
+  private stepsSinceAttempt = 0;
   private lastPublishMs: number;
   private version = 0;
 
@@ -280,6 +282,7 @@ export class OnlineTrainer {
     }
     this.stepCount++;
     this.stepsSincePublish++;
+    this.stepsSinceAttempt++;
     return { loss: lossValue, examples: examples.length, ms: performance.now() - started };
   }
 
@@ -319,9 +322,18 @@ export class OnlineTrainer {
    * `force` skips the timing policy (not the gate): a graceful shutdown publishes whatever new
    * steps it has, so the restarted process resumes from them instead of retraining.
    */
+  /**
+   * Whether the publish policy would try now (no side effects). Callers drain the backlog before
+   * publishing, so examples still waiting count as the step they are about to become.
+   */
+  publishDue(): boolean {
+    const steps = this.stepsSinceAttempt + (this.backlog > 0 ? 1 : 0);
+    return publishDecision({ nowMs: this.options.now(), lastPublishMs: this.lastPublishMs, stepsSincePublish: steps }, this.options.publishPolicy).publish;
+  }
+
   async maybePublish(options: { force?: boolean } = {}): Promise<PublishOutcome> {
     const nowMs = this.options.now();
-    const due = publishDecision({ nowMs, lastPublishMs: this.lastPublishMs, stepsSincePublish: this.stepsSincePublish }, this.options.publishPolicy);
+    const due = publishDecision({ nowMs, lastPublishMs: this.lastPublishMs, stepsSincePublish: this.stepsSinceAttempt }, this.options.publishPolicy);
     const forced = options.force === true && this.stepsSincePublish > 0;
     if (!due.publish && !forced) return { published: false, reason: due.reason };
     const seed = this.holdoutRng.int(2 ** 31);
@@ -335,6 +347,7 @@ export class OnlineTrainer {
       this.options.gate,
     );
     this.lastPublishMs = nowMs;
+    this.stepsSinceAttempt = 0;
     if (!decision.accept) return { published: false, reason: decision.reason, decision };
     this.stepsSincePublish = 0;
     this.version++;

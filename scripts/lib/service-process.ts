@@ -8,7 +8,7 @@ export interface ServiceProcess {
   readonly name: string;
   readonly url: string;
   readonly pid: number;
-  /** Everything the process printed, for failure messages. */
+  /** What the process printed (only when started with `output: 'capture'`). */
   output(): string;
   /** SIGTERM and wait (graceful shutdown), SIGKILL after the timeout. */
   stop(timeoutMs?: number): Promise<number | null>;
@@ -16,16 +16,28 @@ export interface ServiceProcess {
   kill(): Promise<void>;
 }
 
+export interface StartServiceOptions {
+  /** Listen port; a free one by default. */
+  port?: number;
+  /** `inherit` prints to this terminal (npm start); `capture` keeps it for failure messages (tests). */
+  output?: 'inherit' | 'capture';
+  readyTimeoutMs?: number;
+  /** Called if the process exits on its own (not through stop/kill). */
+  onUnexpectedExit?: (code: number | null) => void;
+}
+
 /**
- * Starts a service exactly as `npm start` does (its own Node process, TypeScript sources through
- * the workspace condition) with the given environment, and waits until `/readyz` answers 200.
+ * Starts a service as its own Node process, from its TypeScript sources through the workspace
+ * condition (as `npm start` and the end-to-end tests both run it), and waits until `/readyz`
+ * answers 200.
  */
-export async function startService(name: 'serving' | 'updater', env: Record<string, string>, options: { readyTimeoutMs?: number } = {}): Promise<ServiceProcess> {
-  const port = await freePort();
+export async function startService(name: 'serving' | 'updater', env: Record<string, string | undefined>, options: StartServiceOptions = {}): Promise<ServiceProcess> {
+  const port = options.port ?? (await freePort());
+  const capture = (options.output ?? 'capture') === 'capture';
   const child: ChildProcess = spawn(process.execPath, ['--conditions=@reco/source', '--import', 'tsx', `services/${name}/src/main.ts`], {
     cwd: repoRoot,
-    env: { ...process.env, LOG_LEVEL: 'warn', HOST: '127.0.0.1', ...env, PORT: String(port) },
-    stdio: ['ignore', 'pipe', 'pipe'],
+    env: { ...process.env, HOST: '127.0.0.1', ...env, PORT: String(port) },
+    stdio: ['ignore', capture ? 'pipe' : 'inherit', capture ? 'pipe' : 'inherit'],
   });
   let output = '';
   const keep = (chunk: Buffer): void => {
@@ -34,16 +46,23 @@ export async function startService(name: 'serving' | 'updater', env: Record<stri
   };
   child.stdout?.on('data', keep);
   child.stderr?.on('data', keep);
-  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
-  const url = `http://127.0.0.1:${port}`;
-  const deadline = Date.now() + (options.readyTimeoutMs ?? 90_000);
+  let stopping = false;
   let exitCode: number | null | undefined;
-  void exited.then((code) => (exitCode = code));
+  const exited = new Promise<number | null>((resolve) =>
+    child.once('exit', (code) => {
+      exitCode = code;
+      if (!stopping) options.onUnexpectedExit?.(code);
+      resolve(code);
+    }),
+  );
+  const url = `http://127.0.0.1:${port}`;
+  const timeoutMs = options.readyTimeoutMs ?? 120_000;
+  const deadline = Date.now() + timeoutMs;
   for (;;) {
     if (exitCode !== undefined) throw new Error(`${name} exited with ${exitCode} before it was ready:\n${output.slice(-4000)}`);
     if (Date.now() > deadline) {
       child.kill('SIGKILL');
-      throw new Error(`${name} not ready after ${options.readyTimeoutMs ?? 90_000} ms:\n${output.slice(-4000)}`);
+      throw new Error(`${name} not ready after ${timeoutMs} ms:\n${output.slice(-4000)}`);
     }
     try {
       const response = await fetch(`${url}/readyz`);
@@ -59,15 +78,17 @@ export async function startService(name: 'serving' | 'updater', env: Record<stri
     url,
     pid: child.pid ?? -1,
     output: () => output,
-    stop: async (timeoutMs = 30_000) => {
+    stop: async (stopTimeoutMs = 30_000) => {
+      stopping = true;
       if (exitCode !== undefined) return exitCode;
       child.kill('SIGTERM');
-      const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
+      const timer = setTimeout(() => child.kill('SIGKILL'), stopTimeoutMs);
       const code = await exited;
       clearTimeout(timer);
       return code;
     },
     kill: async () => {
+      stopping = true;
       if (exitCode !== undefined) return;
       child.kill('SIGKILL');
       await exited;
