@@ -32,7 +32,7 @@ const metrics = createUpdaterMetrics();
 const producer = kafka.producer({ allowAutoTopicCreation: false, idempotent: true, maxInFlightRequests: 1 });
 await producer.connect();
 
-const updater = new Updater({ kafka, producer, topics: specs, groupId: config.groupId, sessionTimeoutMs: config.sessionTimeoutMs, variants, metrics, logger });
+const updater = new Updater({ kafka, producer, topics: specs, groupId: config.groupId, sessionTimeoutMs: config.sessionTimeoutMs, historyLookback: config.historyLookback, variants, metrics, logger });
 let running = false;
 const app = await buildApp({ logger: { level: config.logLevel }, registry: metrics.registry, isRunning: () => running });
 await app.listen({ host: config.host, port: config.port });

@@ -27,6 +27,8 @@ export interface UpdaterDeps {
    * when the stream goes quiet the last steps must still be published (default 250 ms).
    */
   publishCheckMs?: number;
+  /** Events per partition read below the resume offsets to rebuild user histories (not trained). */
+  historyLookback?: number;
 }
 
 /**
@@ -104,7 +106,8 @@ export class Updater {
           const position = variant.startOffset(partition) ?? BigInt(low);
           start = start === undefined || position < start ? position : start;
         }
-        const offset = start === undefined || start < BigInt(low) ? low : start.toString();
+        const lookedBack = start === undefined ? undefined : start - BigInt(this.#deps.historyLookback ?? 0);
+        const offset = lookedBack === undefined || lookedBack < BigInt(low) ? low : lookedBack.toString();
         this.#consumer?.consumer.seek({ topic: topics.events.name, partition, offset });
       }
     } finally {

@@ -38,6 +38,8 @@ export class VariantTrainer {
   readonly #backboneId: string;
   readonly #freshPerStep: number;
   readonly #next = new Map<number, bigint>();
+  /** Per partition, the last position whose event is in the per-user histories (never add one twice). */
+  readonly #inHistory = new Map<number, bigint>();
   #version: number;
   #examples: number;
   #newestEventTs: number | null;
@@ -107,14 +109,25 @@ export class VariantTrainer {
     return this.#next.get(partition);
   }
 
-  /** Feeds one event at a log position; returns false when it was already fed (before a restart or a re-fetch). */
+  /**
+   * Feeds one event at a log position; returns false when it was already trained (before a restart
+   * or a re-fetch). Such an event still rebuilds its user's history once, so after a restart the
+   * first new click of a user is learned in context (the updater reads a look-back window below
+   * the resume offsets for exactly this).
+   */
   feed(event: RecoEvent, partition: number, offset: string): boolean {
     const position = BigInt(offset);
     const next = this.#next.get(partition);
-    if (next !== undefined && position < next) return false;
-    this.#next.set(partition, position + 1n);
-    if (!POSITIVE_TYPES.has(event.type)) return true;
+    const positive = POSITIVE_TYPES.has(event.type);
     const interaction: Interaction = { userId: event.userId, itemId: event.itemId, type: event.type, ts: event.ts };
+    const firstTimeHere = position > (this.#inHistory.get(partition) ?? -1n);
+    if (firstTimeHere) this.#inHistory.set(partition, position);
+    if (next !== undefined && position < next) {
+      if (firstTimeHere && positive) this.trainer.seedHistories([interaction]);
+      return false;
+    }
+    this.#next.set(partition, position + 1n);
+    if (!positive) return true;
     this.trainer.observe(interaction);
     this.#examples += 1;
     this.#newestEventTs = Math.max(this.#newestEventTs ?? event.ts, event.ts);
