@@ -1,6 +1,5 @@
 import { LiveModel } from './live-model.js';
 import { createAdaptation, ItemCatalogue, type Backbone, type MethodName } from './model-api.js';
-import { buildInTensorScope } from './tensor-scope.js';
 
 /**
  * Version 0 of a variant: its method at its identity initialisation, which scores exactly like the
@@ -10,7 +9,7 @@ import { buildInTensorScope } from './tensor-scope.js';
  * snapshot brings its own catalogue.
  */
 export function initialModel(variant: string, method: MethodName, backbone: Backbone, itemIds: readonly string[], backboneId: string, now: number = Date.now()): LiveModel {
-  const adaptation = buildInTensorScope(() => createAdaptation(method, backbone, new ItemCatalogue(itemIds, 0)));
+  const adaptation = createAdaptation(method, backbone, new ItemCatalogue(itemIds, 0));
   return new LiveModel(
     { variant, method, version: 0, backboneId, offsets: {}, examplesTrained: 0, figures: {}, newestEventTs: null, publishedAt: null, appliedAt: now },
     adaptation,

@@ -5,7 +5,6 @@ import { LiveModel } from './live-model.js';
 import { LiveModels } from './live-models.js';
 import { createAdaptation, ItemCatalogue } from './model-api.js';
 import { scoreHistory } from './recommender.js';
-import { buildInTensorScope } from './tensor-scope.js';
 import { tinyBackbone, type TinyBackbone } from './testing/tiny-backbone.js';
 
 let backbone: TinyBackbone;
@@ -18,7 +17,7 @@ afterAll(() => backbone?.checkpoint.backbone.dispose());
 
 function model(version: number, variant = 'ladder'): LiveModel {
   const { backbone: b, itemIds, backboneId } = backbone.checkpoint;
-  const adaptation = buildInTensorScope(() => createAdaptation('ladder', b, new ItemCatalogue(itemIds, 2), { seed: version }));
+  const adaptation = createAdaptation('ladder', b, new ItemCatalogue(itemIds, 2), { seed: version });
   return new LiveModel(
     { variant, method: 'ladder', version, backboneId, offsets: {}, examplesTrained: 0, figures: {}, newestEventTs: null, publishedAt: null, appliedAt: Date.now() },
     adaptation,

@@ -4,7 +4,6 @@ import type { LiveModels } from './live-models.js';
 import type { ServingMetrics } from './metrics.js';
 import { restoreAdaptation, type Backbone } from './model-api.js';
 import { toSerializedAdaptation } from './snapshot-adaptation.js';
-import { buildInTensorScope } from './tensor-scope.js';
 
 /** Why a snapshot was refused: the `reason` label of reco_snapshots_refused_total (a closed set). */
 export type RefusalReason = 'corrupt' | 'malformed' | 'unknown_method' | 'backbone_mismatch' | 'stale_version' | 'non_finite' | 'shape_mismatch';
@@ -92,7 +91,7 @@ export class SnapshotApplier {
     try {
       // restoreAdaptation builds the method from the snapshot's options and load() checks every
       // tensor name and shape against it, disposing what it built if anything is off.
-      const method = buildInTensorScope(() => restoreAdaptation(adaptation.value, this.#o.backbone, this.#o.itemIds));
+      const method = restoreAdaptation(adaptation.value, this.#o.backbone, this.#o.itemIds);
       model = new LiveModel(
         {
           variant,

@@ -5,7 +5,6 @@ import { LiveModel } from './live-model.js';
 import { restoreAdaptation } from './model-api.js';
 import { recommendFromHistory, type ScoredItem } from './recommender.js';
 import { toSerializedAdaptation } from './snapshot-adaptation.js';
-import { buildInTensorScope } from './tensor-scope.js';
 import { startHarness, until, type Harness } from './testing/harness.js';
 import { makeSnapshot, tinyBackbone, type TinyBackbone } from './testing/tiny-backbone.js';
 
@@ -39,7 +38,7 @@ async function offline(snapshot: AdapterSnapshot, history: string[], k = 10): Pr
   const adaptation = toSerializedAdaptation(snapshot);
   if (!adaptation.ok) throw new Error(adaptation.message);
   const { backbone: model, itemIds } = backbone.checkpoint;
-  const live = new LiveModel({ ...snapshot.meta, publishedAt: snapshot.meta.publishedAt, appliedAt: 0 }, buildInTensorScope(() => restoreAdaptation(adaptation.value, model, itemIds)));
+  const live = new LiveModel({ ...snapshot.meta, publishedAt: snapshot.meta.publishedAt, appliedAt: 0 }, restoreAdaptation(adaptation.value, model, itemIds));
   try {
     return await recommendFromHistory(live, history, k, history);
   } finally {

@@ -5,7 +5,6 @@ import { createRng } from '@reco/data';
 import type { AdapterSnapshot } from '@reco/stream';
 import { Backbone, createAdaptation, initBackend, ItemCatalogue, loadCheckpoint, saveCheckpoint, type LoadedCheckpoint, type MethodName } from '../model-api.js';
 import { toAdapterSnapshot } from '../snapshot-adaptation.js';
-import { buildInTensorScope } from '../tensor-scope.js';
 
 /**
  * A small random-initialised backbone saved as a real checkpoint: serving never trains, so a
@@ -48,7 +47,7 @@ export async function makeSnapshot(backbone: TinyBackbone, spec: SnapshotSpec): 
   const { checkpoint } = backbone;
   const catalogue = new ItemCatalogue(checkpoint.itemIds, 4);
   for (const id of spec.sideItems ?? []) catalogue.ensureSlot(id);
-  const method = buildInTensorScope(() => createAdaptation(spec.method ?? 'ladder', checkpoint.backbone, catalogue, { seed: spec.seed ?? spec.version }));
+  const method = createAdaptation(spec.method ?? 'ladder', checkpoint.backbone, catalogue, { seed: spec.seed ?? spec.version });
   const serialized = await method.serialize();
   method.dispose();
   const rng = createRng(1000 + (spec.seed ?? spec.version));
