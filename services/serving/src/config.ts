@@ -1,15 +1,12 @@
 import { join, resolve } from 'node:path';
 import { readKafkaConfig, type KafkaConfig } from '@reco/stream';
-import { isBackendName, isMethodName, type BackendName, type MethodName } from './model-api.js';
+import { isBackendName, parseVariants, type BackendName, type VariantSpec } from './model-api.js';
+
+export type { VariantSpec };
 
 export interface VariantWeight {
   readonly variant: string;
   readonly weight: number;
-}
-
-export interface VariantSpec {
-  readonly name: string;
-  readonly method: MethodName;
 }
 
 export interface ServingConfig {
@@ -60,22 +57,6 @@ function integer(env: Env, name: string, fallback: number, min: number, max: num
   const n = Number(raw);
   if (!Number.isInteger(n) || n < min || n > max) throw new ConfigError(`${name} must be ${what}, got "${raw}"`);
   return n;
-}
-
-function parseVariants(raw: string): VariantSpec[] {
-  const specs = raw
-    .split(',')
-    .map((part) => part.trim())
-    .filter((part) => part.length > 0)
-    .map((part) => {
-      const [name = '', method = name] = part.split(':').map((s) => s.trim());
-      if (!/^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$/.test(name)) throw new ConfigError(`RECO_VARIANTS: "${name}" is not a valid variant name`);
-      if (!isMethodName(method)) throw new ConfigError(`RECO_VARIANTS: variant "${name}" names unknown method "${method}"`);
-      return Object.freeze({ name, method });
-    });
-  if (specs.length === 0) throw new ConfigError('RECO_VARIANTS names no variant');
-  if (new Set(specs.map((s) => s.name)).size !== specs.length) throw new ConfigError('RECO_VARIANTS lists a variant twice');
-  return specs;
 }
 
 function parseSplit(raw: string | undefined): VariantWeight[] {

@@ -14,6 +14,7 @@ export {
   loadCheckpoint,
   METHOD_NAMES,
   PAD_ID,
+  parseVariants,
   restoreAdaptation,
   saveCheckpoint,
   toMessageParts,
@@ -27,4 +28,5 @@ export {
   type MethodName,
   type NamedTensor,
   type SerializedAdaptation,
+  type VariantSpec,
 } from '@reco/model';

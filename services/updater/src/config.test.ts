@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { parseVariants, readUpdaterConfig } from './config.js';
+import { readUpdaterConfig } from './config.js';
 
 describe('updater config', () => {
   it('has defaults for everything but the brokers', () => {
@@ -8,14 +8,6 @@ describe('updater config', () => {
     expect(config.training).toMatchObject({ batchSize: 64, publishIntervalMs: 5000, publishMaxSteps: 200 });
     expect(config.groupId).toBe('reco-updater');
     expect(Object.isFrozen(config)).toBe(true);
-  });
-
-  it('parses variants as name or name:method', () => {
-    expect(parseVariants('ladder, lora ,b:bitfit')).toEqual([
-      { name: 'ladder', method: 'ladder' },
-      { name: 'lora', method: 'lora' },
-      { name: 'b', method: 'bitfit' },
-    ]);
   });
 
   it.each([

@@ -1,12 +1,8 @@
 import { resolve } from 'node:path';
-import { isMethodName, isBackendName, type BackendName, type MethodName } from '@reco/model';
+import { isBackendName, parseVariants, type BackendName, type VariantSpec } from '@reco/model';
 import { readKafkaConfig, type KafkaConfig } from '@reco/stream';
 
-export interface VariantSpec {
-  /** The key snapshots are published under (what serving and clients call the variant). */
-  readonly name: string;
-  readonly method: MethodName;
-}
+export type { VariantSpec };
 
 export interface TrainingSettings {
   readonly batchSize: number;
@@ -87,26 +83,6 @@ export function readUpdaterConfig(env: Readonly<Record<string, string | undefine
       gateMaxLossIncrease: number(env, 'RECO_GATE_MAX_LOSS_INCREASE', 0.5),
     }),
   });
-}
-
-export function parseVariants(raw: string): VariantSpec[] {
-  const specs = raw
-    .split(',')
-    .map((part) => part.trim())
-    .filter((part) => part.length > 0)
-    .map((part) => {
-      const [name = '', method = name] = part.split(':').map((s) => s.trim());
-      if (!/^[a-z0-9][a-z0-9_-]{0,63}$/i.test(name)) throw new Error(`RECO_VARIANTS: "${name}" is not a valid variant name`);
-      if (!isMethodName(method)) throw new Error(`RECO_VARIANTS: variant "${name}" names unknown method "${method}"`);
-      return { name, method };
-    });
-  if (specs.length === 0) throw new Error('RECO_VARIANTS names no variant');
-  const names = new Set<string>();
-  for (const s of specs) {
-    if (names.has(s.name)) throw new Error(`RECO_VARIANTS lists variant "${s.name}" twice`);
-    names.add(s.name);
-  }
-  return specs;
 }
 
 function integer(env: Readonly<Record<string, string | undefined>>, name: string, fallback: number, min: number, max: number): number {

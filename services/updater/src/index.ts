@@ -1,5 +1,5 @@
 export { buildApp, type UpdaterDeps as UpdaterAppDeps } from './app.js';
-export { parseVariants, readUpdaterConfig, type TrainingSettings, type UpdaterConfig, type VariantSpec } from './config.js';
+export { readUpdaterConfig, type TrainingSettings, type UpdaterConfig, type VariantSpec } from './config.js';
 export { readLatestSnapshots } from './latest-snapshots.js';
 export { createUpdaterMetrics, type UpdaterMetrics } from './metrics.js';
 export { Updater, type UpdaterDeps } from './updater.js';

@@ -100,3 +100,4 @@ export { validateCandidate, type GateConfig, type GateDecision, type GateFigures
 export { escapeXml, renderLineChartSvg, type ChartPoint, type ChartSeries, type LineChartOptions, type VerticalMarker } from './line-chart-svg.js';
 export { createProgressReporter, silentProgress, type ProgressReporter, type ProgressReporterOptions, type ProgressStream } from './progress-reporter.js';
 export { fromMessageParts, toMessageParts, type AdaptationMessageParts } from './adaptation/snapshot-message.js';
+export { parseVariants, type VariantSpec } from './adaptation/variant-spec.js';
