@@ -55,7 +55,7 @@ describe('learning reaches serving', () => {
     await until('a snapshot live in serving', async () => ((await liveVersion(serving.url, 'ladder')) >= 1 ? true : undefined), 30_000, 50);
     const elapsed = Date.now() - acknowledged;
     console.info(`click batch acknowledged -> snapshot live in serving: ${elapsed} ms (publish interval ${PUBLISH_INTERVAL_MS} ms)`);
-    expect(elapsed).toBeLessThanOrEqual(PUBLISH_INTERVAL_MS + 1000 + 3000); // + slack for a loaded 2-core CI machine
+    expect(elapsed).toBeLessThanOrEqual(PUBLISH_INTERVAL_MS + 1000); // the issue's bound; measured 59-591 ms
 
     const after = await recommend(probeUser, probeHistory);
     expect(after.version).toBeGreaterThan(before.version);
