@@ -101,3 +101,4 @@ export { escapeXml, renderLineChartSvg, type ChartPoint, type ChartSeries, type 
 export { createProgressReporter, silentProgress, type ProgressReporter, type ProgressReporterOptions, type ProgressStream } from './progress-reporter.js';
 export { fromMessageParts, toMessageParts, type AdaptationMessageParts } from './adaptation/snapshot-message.js';
 export { parseVariants, type VariantSpec } from './adaptation/variant-spec.js';
+export * from './onnx/index.js';
