@@ -22,6 +22,9 @@ export {
 export type { BackboneModifiers } from './backbone-modifiers.js';
 export { Backbone, type BackboneOutput } from './backbone.js';
 export { TfjsBackboneRunner, type BackboneRunOutput, type BackboneRunner } from './backbone-runner.js';
+export { BatchingBackboneRunner, type BatchingRunnerOptions } from './batching-runner.js';
+export { CachedBackboneRunner, type CacheStats, type CachedRunnerOptions } from './cached-runner.js';
+export { PlainScorer } from './plain-scoring.js';
 export {
   CHECKPOINT_FORMAT,
   CHECKPOINT_FORMAT_VERSION,

@@ -86,6 +86,11 @@ export class LadderMethod extends AdaptationBase {
     return { reduction: this.reduction, width: this.width, temperature: this.temperature };
   }
 
+  /** A copy of one of the side network's weights as a plain array (e.g. for a TF.js-free scorer). */
+  weightValues(name: string): Float32Array {
+    return Float32Array.from(this.variable(name).dataSync() as Float32Array);
+  }
+
   override async prepare(batch: SequenceBatch): Promise<PreparedInput> {
     return new LadderInput(await this.runner.run(batch));
   }
