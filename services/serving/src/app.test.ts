@@ -104,6 +104,27 @@ describe('recommendation requests', () => {
     expect(withSeen.json<{ items: unknown[] }>().items).toHaveLength(60);
   });
 
+  it('concurrent requests share backbone calls (micro-batching), a repeated history skips the engine (cache), and both are on /metrics', async () => {
+    const metric = async (pattern: RegExp): Promise<number> => Number(pattern.exec((await h.app.inject({ url: '/metrics' })).body)?.[1] ?? 0);
+    const callsBefore = await metric(/^reco_backbone_batch_rows_count (\d+)$/m);
+    const rowsBefore = await metric(/^reco_backbone_batch_rows_sum (\d+)$/m);
+    const histories = Array.from({ length: 12 }, (_, i) => [`item-${i + 2}`, `item-${(i * 7) % 40 + 2}`, 'item-1']);
+    const ask = (history: string[]) => h.app.inject({ method: 'POST', url: '/v1/recommendations', payload: { userId: 'u-batch', variant: 'frozen', k: 5, history } });
+    const answers = await Promise.all(histories.map(ask));
+    expect(answers.map((r) => r.statusCode)).toEqual(histories.map(() => 200));
+    const calls = (await metric(/^reco_backbone_batch_rows_count (\d+)$/m)) - callsBefore;
+    const rows = (await metric(/^reco_backbone_batch_rows_sum (\d+)$/m)) - rowsBefore;
+    expect(rows).toBe(12);
+    expect(calls).toBeLessThan(12);
+
+    const hitsBefore = await metric(/^reco_backbone_cache_lookups_total\{result="hit"\} (\d+)$/m);
+    const again = await ask(histories[0] ?? []);
+    expect(again.json()).toEqual(answers[0]?.json());
+    expect(await metric(/^reco_backbone_cache_lookups_total\{result="hit"\} (\d+)$/m)).toBe(hitsBefore + 1);
+    expect((await metric(/^reco_backbone_batch_rows_sum (\d+)$/m)) - rowsBefore).toBe(12);
+    expect((await h.app.inject({ url: '/metrics' })).body).toMatch(/^reco_backbone_engine_info\{engine="onnx"\} 1$/m);
+  });
+
   it('an unknown explicit variant is a 404', async () => {
     const res = await h.app.inject({ url: '/v1/recommendations?userId=u1&variant=nope' });
     expect(res.statusCode).toBe(404);
@@ -198,7 +219,7 @@ describe('event ingest', () => {
 
 describe('models and rollback', () => {
   it('lists live variants, and rollback needs the bearer token: 401, 403, then 200, then 409', async () => {
-    const applier = new SnapshotApplier({ ...backbone.checkpoint, models: h.models, metrics: h.metrics, logger: silentLogger });
+    const applier = new SnapshotApplier({ ...backbone.checkpoint, models: h.models, metrics: h.metrics, logger: silentLogger, runner: h.engine.runner });
     expect(applier.apply(await makeSnapshot(backbone, { version: 1 }))).toMatchObject({ applied: true });
     expect(applier.apply(await makeSnapshot(backbone, { version: 2 }))).toMatchObject({ applied: true });
 

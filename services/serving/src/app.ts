@@ -30,6 +30,8 @@ export interface ServingDeps {
   topics: { events: TopicSpec; deadLetter: TopicSpec };
   /** The app clears this registry on close. */
   metrics: ServingMetrics;
+  /** Where /metrics reads from when this process is one worker of several (cluster.ts). */
+  metricsText?: (() => Promise<string>) | undefined;
   policy: VariantPolicy;
   readiness?: readonly ReadinessCheck[];
   adminToken?: string | undefined;
@@ -57,7 +59,7 @@ export async function buildApp(deps: ServingDeps): Promise<FastifyInstance> {
       info: { title: 'reco serving', version: '0.1.0', description: 'Recommendations from a frozen backbone with hot-swapped adaptation snapshots; event ingest.' },
     },
   });
-  await app.register(metricsPlugin, { metrics: deps.metrics });
+  await app.register(metricsPlugin, { metrics: deps.metrics, metricsText: deps.metricsText });
   await app.register(liveModelsPlugin, { models: deps.models });
   await app.register(kafkaPlugin, { producer: deps.producer, topics: deps.topics });
 

@@ -1,6 +1,7 @@
 import { join, resolve } from 'node:path';
 import { readKafkaConfig, type KafkaConfig } from '@reco/stream';
-import { isBackendName, parseVariants, type BackendName, type VariantSpec } from './model-api.js';
+import type { EngineSettings } from './backbone-engine.js';
+import { isBackboneEngine, isBackendName, parseVariants, type BackendName, type VariantSpec } from './model-api.js';
 
 export type { VariantSpec };
 
@@ -12,6 +13,8 @@ export interface VariantWeight {
 export interface ServingConfig {
   readonly host: string;
   readonly port: number;
+  /** RECO_SERVING_WORKERS: processes sharing the port (cluster.ts); 1 = this process serves alone. */
+  readonly workers: number;
   readonly logLevel: string;
   readonly kafka: KafkaConfig;
   /** Prepended to every topic name (e.g. `staging.`), for sharing one cluster. */
@@ -40,6 +43,8 @@ export interface ServingConfig {
   readonly popularityHalfLifeMs: number;
   /** RECO_TF_BACKEND: force one TF.js backend instead of trying them in order. */
   readonly tfBackend: BackendName | undefined;
+  /** How the frozen backbone runs: engine, threads, activation cache, micro-batching. */
+  readonly engine: Readonly<EngineSettings>;
 }
 
 type Env = Readonly<Record<string, string | undefined>>;
@@ -82,12 +87,15 @@ export function readServingConfig(env: Env): ServingConfig {
   if (backend !== undefined && backend !== '' && !isBackendName(backend)) {
     throw new ConfigError(`RECO_TF_BACKEND must be one of tensorflow-gpu, tensorflow, wasm, cpu; got "${backend}"`);
   }
+  const engine = env.RECO_BACKBONE_ENGINE?.trim() || 'auto';
+  if (!isBackboneEngine(engine)) throw new ConfigError(`RECO_BACKBONE_ENGINE must be one of auto, onnx, tfjs; got "${engine}"`);
   const variants = parseVariants(env.RECO_VARIANTS ?? 'ladder');
   const defaultVariant = env.RECO_DEFAULT_VARIANT?.trim() || undefined;
   const split = parseSplit(env.RECO_VARIANT_SPLIT);
   return Object.freeze({
     host: env.HOST ?? '127.0.0.1',
     port,
+    workers: integer(env, 'RECO_SERVING_WORKERS', 1, 1, 64, 'an integer between 1 and 64'),
     logLevel: env.LOG_LEVEL ?? 'info',
     kafka: readKafkaConfig(env, { defaultClientId: 'reco-serving' }),
     topicPrefix: env.RECO_TOPIC_PREFIX ?? '',
@@ -103,5 +111,12 @@ export function readServingConfig(env: Env): ServingConfig {
     historyLookbackMs: integer(env, 'RECO_HISTORY_LOOKBACK_S', 0, 0, 7 * 24 * 3600, 'seconds between 0 and 7 days') * 1000,
     popularityHalfLifeMs: integer(env, 'RECO_POPULARITY_HALF_LIFE_S', 3600, 1, 30 * 24 * 3600, 'seconds between 1 and 30 days') * 1000,
     tfBackend: backend === undefined || backend === '' ? undefined : backend,
+    engine: Object.freeze({
+      engine,
+      threads: integer(env, 'RECO_ORT_THREADS', 1, 1, 64, 'an integer between 1 and 64'),
+      cacheEntries: integer(env, 'RECO_BACKBONE_CACHE_ENTRIES', 100_000, 0, 10_000_000, 'an integer between 0 (off) and 10,000,000'),
+      batchMaxSize: integer(env, 'RECO_BATCH_MAX_SIZE', 64, 1, 4096, 'an integer between 1 and 4096'),
+      batchMaxWaitMs: integer(env, 'RECO_BATCH_MAX_WAIT_MS', 2, 0, 1000, 'milliseconds between 0 and 1000'),
+    }),
   });
 }

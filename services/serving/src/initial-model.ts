@@ -1,5 +1,11 @@
 import { LiveModel } from './live-model.js';
-import { createAdaptation, ItemCatalogue, type Backbone, type MethodName } from './model-api.js';
+import { createAdaptation, ItemCatalogue, type Backbone, type BackboneRunner, type MethodName } from './model-api.js';
+
+export interface InitialModelOptions {
+  /** The shared backbone runner (the fast path); without it the model scores through TF.js. */
+  runner?: BackboneRunner;
+  now?: number;
+}
 
 /**
  * Version 0 of a variant: its method at its identity initialisation, which scores exactly like the
@@ -8,14 +14,16 @@ import { createAdaptation, ItemCatalogue, type Backbone, type MethodName } from 
  * variant is one of these and never needs a snapshot. No side table (capacity 0): the first
  * snapshot brings its own catalogue.
  */
-export function initialModel(variant: string, method: MethodName, backbone: Backbone, itemIds: readonly string[], backboneId: string, now: number = Date.now()): LiveModel {
-  const adaptation = createAdaptation(method, backbone, new ItemCatalogue(itemIds, 0));
+export function initialModel(variant: string, method: MethodName, backbone: Backbone, itemIds: readonly string[], backboneId: string, options: InitialModelOptions = {}): LiveModel {
+  const { runner } = options;
+  const adaptation = createAdaptation(method, backbone, new ItemCatalogue(itemIds, 0), runner === undefined ? {} : { ladder: { runner } });
   return new LiveModel(
-    { variant, method, version: 0, backboneId, offsets: {}, examplesTrained: 0, figures: {}, newestEventTs: null, publishedAt: null, appliedAt: now },
+    { variant, method, version: 0, backboneId, offsets: {}, examplesTrained: 0, figures: {}, newestEventTs: null, publishedAt: null, appliedAt: options.now ?? Date.now() },
     adaptation,
+    runner === undefined ? {} : { runner },
   );
 }
 
-export function frozenModel(backbone: Backbone, itemIds: readonly string[], backboneId: string, now: number = Date.now()): LiveModel {
-  return initialModel('frozen', 'frozen', backbone, itemIds, backboneId, now);
+export function frozenModel(backbone: Backbone, itemIds: readonly string[], backboneId: string, options: InitialModelOptions = {}): LiveModel {
+  return initialModel('frozen', 'frozen', backbone, itemIds, backboneId, options);
 }

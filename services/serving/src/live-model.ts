@@ -1,4 +1,4 @@
-import type { AdaptationMethod } from './model-api.js';
+import { PlainScorer, type AdaptationMethod, type BackboneRunner } from './model-api.js';
 
 /** What a live model says about itself (GET /v1/models, response stamps, metrics). */
 export interface LiveModelMeta {
@@ -22,21 +22,29 @@ export interface LiveModelMeta {
  * own item catalogue, so side-item slots match the snapshot it came from) plus its metadata.
  * Nothing in it changes after construction; a newer version is a new LiveModel.
  *
+ * With a runner, a method whose user state depends only on the backbone's outputs (`ladder`,
+ * `frozen`) is also given a `PlainScorer`: its weights copied out of TF.js once, here, so requests
+ * are answered from typed arrays (see recommender.ts). Other methods score through TF.js.
+ *
  * The only mutable part is the lease count, which decides when its TF.js tensors may be freed:
  * a retired model is disposed when its last in-flight request releases it, never under one.
  */
 export class LiveModel {
   readonly meta: LiveModelMeta;
   readonly adaptation: AdaptationMethod;
+  /** The fast path: the shared backbone runner and this version's plain-array scorer. */
+  readonly fast: { readonly runner: BackboneRunner; readonly scorer: PlainScorer } | undefined;
   #leases = 0;
   #retired = false;
   #disposed = false;
   readonly #onDispose: ((model: LiveModel, deferred: boolean) => void) | undefined;
 
-  constructor(meta: LiveModelMeta, adaptation: AdaptationMethod, onDispose?: (model: LiveModel, deferred: boolean) => void) {
+  constructor(meta: LiveModelMeta, adaptation: AdaptationMethod, options: { onDispose?: (model: LiveModel, deferred: boolean) => void; runner?: BackboneRunner } = {}) {
     this.meta = Object.freeze({ ...meta, offsets: Object.freeze({ ...meta.offsets }), figures: Object.freeze({ ...meta.figures }) });
     this.adaptation = adaptation;
-    this.#onDispose = onDispose;
+    this.#onDispose = options.onDispose;
+    const scorer = options.runner === undefined ? undefined : PlainScorer.of(adaptation);
+    this.fast = options.runner === undefined || scorer === undefined ? undefined : { runner: options.runner, scorer };
   }
 
   get inFlight(): number {

@@ -26,6 +26,10 @@ export class ServingMetrics {
   readonly snapshotsCaughtUp: Gauge;
   readonly modelsDisposed: Counter<'deferred'>;
   readonly consumerLag: Gauge<'service' | 'topic' | 'partition'>;
+  readonly backboneEngine: Gauge<'engine'>;
+  readonly backboneBatchRows: Histogram;
+  readonly backboneBatchWait: Histogram;
+  readonly backboneCacheLookups: Counter<'result'>;
   #sources: MetricSources = { historyUsers: () => 0, historyEvents: () => 0, popularityItems: () => 0 };
 
   constructor(options: { defaultMetrics?: boolean } = {}) {
@@ -75,6 +79,25 @@ export class ServingMetrics {
       name: 'reco_consumer_lag',
       help: 'Messages between the last consumed offset and the partition end, per consumer (service="serving": history and snapshots).',
       labelNames: ['service', 'topic', 'partition'],
+      registers,
+    });
+    this.backboneEngine = new Gauge({ name: 'reco_backbone_engine_info', help: 'The engine running the frozen backbone (onnx or tfjs): 1 for the one in use.', labelNames: ['engine'], registers });
+    this.backboneBatchRows = new Histogram({
+      name: 'reco_backbone_batch_rows',
+      help: 'Sequences per backbone engine call: concurrent requests micro-batched into one call.',
+      buckets: [1, 2, 4, 8, 16, 32, 64, 128, 256],
+      registers,
+    });
+    this.backboneBatchWait = new Histogram({
+      name: 'reco_backbone_batch_wait_seconds',
+      help: 'Longest time a request in a backbone batch waited for it to start.',
+      buckets: [0.0001, 0.00025, 0.0005, 0.001, 0.002, 0.005, 0.01, 0.025],
+      registers,
+    });
+    this.backboneCacheLookups = new Counter({
+      name: 'reco_backbone_cache_lookups_total',
+      help: 'Sequences looked up in the backbone activation cache, by result (hit: the engine did not run for it).',
+      labelNames: ['result'],
       registers,
     });
     const sources = (): MetricSources => this.#sources;

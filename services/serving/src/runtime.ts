@@ -3,6 +3,8 @@ import { hostname } from 'node:os';
 import type { FastifyInstance } from 'fastify';
 import { createKafkaClient, ensureTopics, topicSpecs, withRetries, type Logger } from '@reco/stream';
 import { buildApp } from './app.js';
+import { clusterMetricsText } from './cluster.js';
+import { startServingEngine, type ServingEngine } from './backbone-engine.js';
 import type { ServingConfig } from './config.js';
 import { frozenModel, initialModel } from './initial-model.js';
 import { startHistoryConsumer, type RunningHistoryConsumer } from './history-consumer.js';
@@ -19,6 +21,8 @@ export interface ServingRuntime {
   app: FastifyInstance;
   backboneId: string;
   backend: string;
+  /** The engine running the backbone: onnx, or tfjs (configured, or fallen back to). */
+  engine: 'onnx' | 'tfjs';
   snapshots: RunningSnapshotConsumer;
   /** Stops the consumers, then closes the app (producer, models, metrics), then frees the backbone. */
   stop(): Promise<void>;
@@ -41,10 +45,18 @@ export async function startServingRuntime(config: ServingConfig, options: { logg
   const { backbone, itemIds, backboneId } = checkpoint;
 
   const topics = topicSpecs({ prefix: config.topicPrefix });
-  const models = new LiveModels();
-  models.swap(frozenModel(backbone, itemIds, backboneId));
-  for (const variant of config.variants) if (variant.name !== 'frozen') models.swap(initialModel(variant.name, variant.method, backbone, itemIds, backboneId));
   const metrics = new ServingMetrics();
+  let engine: ServingEngine;
+  try {
+    engine = await startServingEngine(backbone, config.engine, metrics, (m) => backendLog.push(m));
+  } catch (error) {
+    backbone.dispose();
+    throw error;
+  }
+  const { runner } = engine;
+  const models = new LiveModels();
+  models.swap(frozenModel(backbone, itemIds, backboneId, { runner }));
+  for (const variant of config.variants) if (variant.name !== 'frozen') models.swap(initialModel(variant.name, variant.method, backbone, itemIds, backboneId, { runner }));
   const history = new HistoryStore({ maxLength: config.historyLength, maxUsers: config.historyMaxUsers });
   const popularity = new PopularityCounter({ halfLifeMs: config.popularityHalfLifeMs });
 
@@ -87,13 +99,15 @@ export async function startServingRuntime(config: ServingConfig, options: { logg
       readiness,
       adminToken: config.adminToken,
       bodyLimitBytes: config.bodyLimitBytes,
+      metricsText: clusterMetricsText(metrics.registry),
     });
     log = app.log;
     for (const line of backendLog) app.log.info({ backend: backend.name }, line);
-    app.log.info({ backboneId, items: itemIds.length, dir: config.backboneDir }, 'backbone loaded');
+    app.log.info({ backboneId, items: itemIds.length, dir: config.backboneDir, engine: engine.engine, engineSettings: config.engine }, 'backbone loaded');
+    if (engine.fallbackReason !== undefined) app.log.warn({ reason: engine.fallbackReason }, 'backbone engine fell back to TF.js');
 
     const replica = `${hostname()}-${process.pid}-${randomBytes(3).toString('hex')}`;
-    const applier = new SnapshotApplier({ backbone, backboneId, itemIds, models, metrics, logger: app.log });
+    const applier = new SnapshotApplier({ backbone, backboneId, itemIds, models, metrics, logger: app.log, runner });
     snapshots = await startSnapshotConsumer({ kafka, adapters: topics.adapters, groupId: `reco-serving-snapshots-${replica}`, applier, metrics, logger: app.log });
     historyConsumer = await startHistoryConsumer({
       kafka,
@@ -110,17 +124,20 @@ export async function startServingRuntime(config: ServingConfig, options: { logg
       app,
       backboneId,
       backend: backend.name,
+      engine: engine.engine,
       snapshots,
       stop: async () => {
         await Promise.allSettled([running.snapshots.stop(), running.history.stop()]);
         await app.close();
         await admin.disconnect();
+        engine.dispose();
         backbone.dispose();
       },
     };
   } catch (error) {
     await Promise.allSettled([snapshots?.stop(), historyConsumer?.stop(), producer.disconnect(), admin.disconnect()]);
     models.close();
+    engine.dispose();
     backbone.dispose();
     throw error;
   }

@@ -12,8 +12,8 @@ declare module 'fastify' {
  * (never the raw URL, whose user ids would explode the label set), `/metrics` serves the text
  * format, and closing the app clears the registry.
  */
-export const metricsPlugin = fp<{ metrics: ServingMetrics }>(
-  async (app, { metrics }) => {
+export const metricsPlugin = fp<{ metrics: ServingMetrics; metricsText?: (() => Promise<string>) | undefined }>(
+  async (app, { metrics, metricsText }) => {
     app.decorate('metrics', metrics);
     app.addHook('onResponse', async (request, reply) => {
       const route = request.routeOptions.url ?? 'unmatched';
@@ -21,7 +21,8 @@ export const metricsPlugin = fp<{ metrics: ServingMetrics }>(
     });
     app.get('/metrics', { schema: { hide: true, response: { 200: { type: 'string' } } } }, async (_request, reply) => {
       reply.type(metrics.registry.contentType);
-      return metrics.registry.metrics();
+      // In a multi-process replica, the whole replica's figures (see cluster.ts), else this process's.
+      return metricsText === undefined ? metrics.registry.metrics() : metricsText();
     });
     app.addHook('onClose', async () => {
       metrics.registry.clear();

@@ -3,6 +3,7 @@ import type { Admin, Kafka, Producer } from 'kafkajs';
 import { createKafkaClient, encodeSnapshot, ensureTopics, readKafkaConfig, sendWithinLimit, silentLogger, topicSpecs, type AdapterSnapshot, type TopicSpec } from '@reco/stream';
 import { testKafkaBrokers, uniqueName } from '@reco/stream/testing';
 import { buildApp } from '../app.js';
+import { startServingEngine, type EngineSettings, type ServingEngine } from '../backbone-engine.js';
 import { frozenModel } from '../initial-model.js';
 import { startHistoryConsumer, type RunningHistoryConsumer } from '../history-consumer.js';
 import { HistoryStore } from '../history-store.js';
@@ -29,6 +30,8 @@ export interface Harness {
   models: LiveModels;
   history: HistoryStore;
   metrics: ServingMetrics;
+  /** The backbone chain the models run through (engine, micro-batching, activation cache). */
+  engine: ServingEngine;
   snapshots?: RunningSnapshotConsumer;
   historyConsumer?: RunningHistoryConsumer;
   publish(snapshot: AdapterSnapshot): Promise<void>;
@@ -45,7 +48,7 @@ export function testKafka(clientId: string): Kafka {
  */
 export async function startHarness(
   backbone: TinyBackbone,
-  options: { consumeSnapshots?: boolean; consumeHistory?: boolean; historyLookbackMs?: number; readiness?: ReadinessCheck[]; bodyLimitBytes?: number; beforeConsumers?: (h: Harness) => Promise<void> } = {},
+  options: { engine?: Partial<EngineSettings>; consumeSnapshots?: boolean; consumeHistory?: boolean; historyLookbackMs?: number; readiness?: ReadinessCheck[]; bodyLimitBytes?: number; beforeConsumers?: (h: Harness) => Promise<void> } = {},
 ): Promise<Harness> {
   const label = uniqueName('serving');
   const kafka = testKafka(label);
@@ -58,9 +61,12 @@ export async function startHarness(
   await Promise.all([producer.connect(), publisher.connect()]);
 
   const { backbone: model, itemIds, backboneId } = backbone.checkpoint;
-  const models = new LiveModels();
-  models.swap(frozenModel(model, itemIds, backboneId));
   const metrics = new ServingMetrics({ defaultMetrics: false });
+  // The production chain (ONNX Runtime where it loads), so the tests exercise what serves.
+  const engine = await startServingEngine(model, { engine: 'auto', threads: 1, cacheEntries: 1000, batchMaxSize: 64, batchMaxWaitMs: 2, ...options.engine }, metrics, () => undefined);
+  const { runner } = engine;
+  const models = new LiveModels();
+  models.swap(frozenModel(model, itemIds, backboneId, { runner }));
   const history = new HistoryStore({ maxLength: 20, maxUsers: 1000 });
   const popularity = new PopularityCounter({ halfLifeMs: 3_600_000 });
   const app = await buildApp({
@@ -85,18 +91,20 @@ export async function startHarness(
     models,
     history,
     metrics,
+    engine,
     publish: async (snapshot) => {
       await sendWithinLimit(publisher, topics.adapters, [{ key: snapshot.meta.variant, value: encodeSnapshot(snapshot) }]);
     },
     close: async () => {
       await Promise.allSettled([harness.snapshots?.stop(), harness.historyConsumer?.stop()]);
       await app.close();
+      engine.dispose();
       await Promise.allSettled([publisher.disconnect(), admin.disconnect()]);
     },
   };
   await options.beforeConsumers?.(harness);
   if (options.consumeSnapshots === true) {
-    const applier = new SnapshotApplier({ backbone: model, backboneId, itemIds, models, metrics, logger: silentLogger });
+    const applier = new SnapshotApplier({ backbone: model, backboneId, itemIds, models, metrics, logger: silentLogger, runner });
     harness.snapshots = await startSnapshotConsumer({ kafka, adapters: topics.adapters, groupId: uniqueName('snapshots'), applier, metrics, logger: silentLogger });
   }
   if (options.consumeHistory === true) {

@@ -1,0 +1,67 @@
+import {
+  BatchingBackboneRunner,
+  CachedBackboneRunner,
+  createBackboneRunner,
+  type Backbone,
+  type BackboneEngine,
+  type BackboneRunner,
+} from './model-api.js';
+import type { ServingMetrics } from './metrics.js';
+
+export interface EngineSettings {
+  /** RECO_BACKBONE_ENGINE: `auto` tries ONNX Runtime and falls back to TF.js with a logged reason. */
+  engine: BackboneEngine;
+  /** ONNX Runtime intra-op threads per engine call. */
+  threads: number;
+  /** Sequences in the activation cache; 0 turns it off. */
+  cacheEntries: number;
+  batchMaxSize: number;
+  batchMaxWaitMs: number;
+}
+
+export interface ServingEngine {
+  /** What the models call: cache, then micro-batching, then the engine. */
+  runner: BackboneRunner;
+  engine: 'onnx' | 'tfjs';
+  fallbackReason: string | undefined;
+  dispose(): void;
+}
+
+/**
+ * The frozen backbone as serving runs it. Requests for a sequence already seen (the same user
+ * asking again before their next click) are answered from the activation cache; the rest of the
+ * concurrent requests go to the engine together, one call per micro-batch. One chain serves every
+ * variant and version: the backbone is shared and never changes.
+ */
+export async function startServingEngine(backbone: Backbone, settings: EngineSettings, metrics: ServingMetrics, log: (message: string) => void): Promise<ServingEngine> {
+  const created = await createBackboneRunner(backbone, { engine: settings.engine, threads: settings.threads, log });
+  metrics.backboneEngine.set({ engine: created.engine }, 1);
+  const batching = new BatchingBackboneRunner(created.runner, {
+    maxBatch: settings.batchMaxSize,
+    maxWaitMs: settings.batchMaxWaitMs,
+    onBatch: (rows, waitedMs) => {
+      metrics.backboneBatchRows.observe(rows);
+      metrics.backboneBatchWait.observe(waitedMs / 1000);
+    },
+  });
+  const cache =
+    settings.cacheEntries > 0
+      ? new CachedBackboneRunner(batching, {
+          maxEntries: settings.cacheEntries,
+          onLookup: (hits, misses) => {
+            if (hits > 0) metrics.backboneCacheLookups.inc({ result: 'hit' }, hits);
+            if (misses > 0) metrics.backboneCacheLookups.inc({ result: 'miss' }, misses);
+          },
+        })
+      : undefined;
+  return {
+    runner: cache ?? batching,
+    engine: created.engine,
+    fallbackReason: created.fallbackReason,
+    dispose: () => {
+      cache?.dispose();
+      batching.dispose();
+      created.runner.dispose();
+    },
+  };
+}
