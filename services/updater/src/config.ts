@@ -1,5 +1,5 @@
 import { resolve } from 'node:path';
-import { isBackendName, parseVariants, type BackendName, type VariantSpec } from '@reco/model';
+import { isBackboneEngine, isBackendName, parseVariants, type BackboneEngine, type BackendName, type VariantSpec } from '@reco/model';
 import { readKafkaConfig, type KafkaConfig } from '@reco/stream';
 
 export type { VariantSpec };
@@ -31,6 +31,10 @@ export interface UpdaterConfig {
   readonly historyLookback: number;
   readonly backboneDir: string;
   readonly tfBackend: BackendName | undefined;
+  /** How the frozen backbone runs for `ladder` (and the cache every ladder variant shares). */
+  readonly backboneEngine: BackboneEngine;
+  readonly ortThreads: number;
+  readonly backboneCacheEntries: number;
   readonly variants: readonly VariantSpec[];
   readonly training: TrainingSettings;
 }
@@ -50,12 +54,18 @@ export interface UpdaterConfig {
  *   RECO_BATCH_SIZE (64), RECO_FRESH_PER_STEP (32), RECO_LEARNING_RATE, RECO_SIDE_CAPACITY, RECO_SEED
  *   RECO_GATE_MAX_LOSS_INCREASE  validation gate margin in nats (default 0.5, see below)
  *   RECO_TF_BACKEND   tensorflow-gpu | tensorflow | wasm | cpu (default: first that loads)
+ *   RECO_BACKBONE_ENGINE  auto | onnx | tfjs: what runs the frozen backbone for ladder (default auto:
+ *                     ONNX Runtime where it loads, else TF.js with a logged reason)
+ *   RECO_ORT_THREADS  ONNX Runtime intra-op threads (default 1)
+ *   RECO_BACKBONE_CACHE_ENTRIES  backbone outputs kept per sequence, shared by ladder variants (default 20000; 0 = off)
  *   PORT, HOST, LOG_LEVEL, and the KAFKA_* settings of @reco/stream
  */
 export function readUpdaterConfig(env: Readonly<Record<string, string | undefined>>): UpdaterConfig {
   const port = integer(env, 'PORT', 9464, 0, 65535);
   const backend = env.RECO_TF_BACKEND?.trim();
   if (backend && !isBackendName(backend)) throw new Error(`RECO_TF_BACKEND must be one of tensorflow-gpu, tensorflow, wasm, cpu; got "${backend}"`);
+  const engine = env.RECO_BACKBONE_ENGINE?.trim() || 'auto';
+  if (!isBackboneEngine(engine)) throw new Error(`RECO_BACKBONE_ENGINE must be one of auto, onnx, tfjs; got "${engine}"`);
   return Object.freeze({
     host: env.HOST ?? '127.0.0.1',
     port,
@@ -67,6 +77,9 @@ export function readUpdaterConfig(env: Readonly<Record<string, string | undefine
     historyLookback: integer(env, 'RECO_HISTORY_LOOKBACK', 2000, 0, 10_000_000),
     backboneDir: resolve(env.RECO_BACKBONE_DIR ?? '.cache/backbones/synthetic'),
     tfBackend: backend ? (backend as BackendName) : undefined,
+    backboneEngine: engine,
+    ortThreads: integer(env, 'RECO_ORT_THREADS', 1, 1, 64),
+    backboneCacheEntries: integer(env, 'RECO_BACKBONE_CACHE_ENTRIES', 20_000, 0, 10_000_000),
     variants: Object.freeze(parseVariants(env.RECO_VARIANTS ?? 'ladder')),
     training: Object.freeze({
       batchSize: integer(env, 'RECO_BATCH_SIZE', 64, 1, 4096),

@@ -1,4 +1,4 @@
-import { initBackend, loadCheckpoint, TfjsBackboneRunner } from '@reco/model';
+import { CachedBackboneRunner, createBackboneRunner, initBackend, loadCheckpoint } from '@reco/model';
 import { consoleLogger, createKafkaClient, ensureTopics, topicSpecs, withRetries } from '@reco/stream';
 import { buildApp } from './app.js';
 import { readUpdaterConfig } from './config.js';
@@ -23,12 +23,27 @@ for (const warning of ensured.warnings) logger.warn({}, warning);
 await admin.disconnect();
 
 const latest = await readLatestSnapshots(kafka, specs.adapters.name, logger);
-const runner = new TfjsBackboneRunner(checkpoint.backbone);
+const metrics = createUpdaterMetrics();
+// Ladder variants run the frozen backbone outside the tape, on the engine; one cache behind them
+// all means a click is run once however many ladder variants train on it.
+const engine = await createBackboneRunner(checkpoint.backbone, { engine: config.backboneEngine, threads: config.ortThreads, log: (message) => logger.info({}, message) });
+if (engine.fallbackReason !== undefined) logger.warn({ reason: engine.fallbackReason }, 'backbone engine fell back to TF.js');
+logger.info({ engine: engine.engine, threads: config.ortThreads, cacheEntries: config.backboneCacheEntries }, 'backbone engine ready');
+metrics.backboneEngine.set({ engine: engine.engine }, 1);
+const runner =
+  config.backboneCacheEntries > 0
+    ? new CachedBackboneRunner(engine.runner, {
+        maxEntries: config.backboneCacheEntries,
+        onLookup: (hits, misses) => {
+          if (hits > 0) metrics.backboneCacheLookups.inc({ result: 'hit' }, hits);
+          if (misses > 0) metrics.backboneCacheLookups.inc({ result: 'miss' }, misses);
+        },
+      })
+    : engine.runner;
 const variants = config.variants.map((spec) => {
   const resumeFrom = latest.get(spec.name);
   return VariantTrainer.create({ spec, checkpoint, settings: config.training, runner, ...(resumeFrom ? { resumeFrom } : {}) });
 });
-const metrics = createUpdaterMetrics();
 const producer = kafka.producer({ allowAutoTopicCreation: false, idempotent: true, maxInFlightRequests: 1 });
 await producer.connect();
 
@@ -50,6 +65,8 @@ for (const signal of ['SIGINT', 'SIGTERM'] as const) {
       await producer.disconnect();
       await app.close();
       for (const v of variants) v.dispose();
+      runner.dispose();
+      engine.runner.dispose();
       checkpoint.backbone.dispose();
       process.exit(0);
     })();

@@ -35,6 +35,14 @@ export function createUpdaterMetrics(options: { defaultMetrics?: boolean } = {})
     liveVersion: new Gauge({ name: 'reco_live_version', help: 'Latest published snapshot version', labelNames: ['variant'], registers }),
     lastPublishTime: new Gauge({ name: 'reco_updater_last_publish_timestamp_seconds', help: 'When the latest snapshot was published', labelNames: ['variant'], registers }),
     consumerLag: new Gauge({ name: 'reco_consumer_lag', help: 'Messages between the consumed offset and the partition end', labelNames: ['service', 'topic', 'partition'], registers }),
+    // Same names as serving's, so one panel shows both services' engines and caches.
+    backboneEngine: new Gauge({ name: 'reco_backbone_engine_info', help: 'The engine running the frozen backbone (onnx or tfjs): 1 for the one in use.', labelNames: ['engine'], registers }),
+    backboneCacheLookups: new Counter({
+      name: 'reco_backbone_cache_lookups_total',
+      help: 'Sequences looked up in the backbone activation cache, by result (hit: the engine did not run for it).',
+      labelNames: ['result'],
+      registers,
+    }),
   };
 }
 
