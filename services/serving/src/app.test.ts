@@ -5,6 +5,7 @@ import { uniqueName } from '@reco/stream/testing';
 import { ADMIN_TOKEN, startHarness, until, type Harness } from './testing/harness.js';
 import { makeSnapshot, tinyBackbone, type TinyBackbone } from './testing/tiny-backbone.js';
 import { SnapshotApplier } from './snapshot-applier.js';
+import { rankingMismatch } from '@reco/model/testing';
 import { silentLogger } from '@reco/stream';
 
 let backbone: TinyBackbone;
@@ -125,6 +126,20 @@ describe('recommendation requests', () => {
     expect((await h.app.inject({ url: '/metrics' })).body).toMatch(/^reco_backbone_engine_info\{engine="onnx"\} 1$/m);
   });
 
+  it('answers the same on the TF.js engine (JavaScript scoring) as on ONNX Runtime (native top-k), within float noise', async () => {
+    const tfjs = await startHarness(backbone, { engine: { engine: 'tfjs' } });
+    try {
+      const body = { userId: 'u-engines', variant: 'frozen', k: 20, history: ['item-3', 'item-9', 'item-4'], exclude: ['item-5'] };
+      const [onnx, js] = await Promise.all([h, tfjs].map(async (x) => (await x.app.inject({ method: 'POST', url: '/v1/recommendations', payload: body })).json<{ items: { itemId: string; score: number }[] }>()));
+      expect(onnx?.items).toHaveLength(20);
+      expect(rankingMismatch(js?.items ?? [], onnx?.items ?? [], 1e-4)).toBeUndefined();
+      expect(js?.items.map((i) => i.itemId)).not.toContain('item-5');
+      expect((await tfjs.app.inject({ url: '/metrics' })).body).toMatch(/^reco_backbone_engine_info\{engine="tfjs"\} 1$/m);
+    } finally {
+      await tfjs.close();
+    }
+  });
+
   it('an unknown explicit variant is a 404', async () => {
     const res = await h.app.inject({ url: '/v1/recommendations?userId=u1&variant=nope' });
     expect(res.statusCode).toBe(404);
@@ -219,7 +234,7 @@ describe('event ingest', () => {
 
 describe('models and rollback', () => {
   it('lists live variants, and rollback needs the bearer token: 401, 403, then 200, then 409', async () => {
-    const applier = new SnapshotApplier({ ...backbone.checkpoint, models: h.models, metrics: h.metrics, logger: silentLogger, runner: h.engine.runner });
+    const applier = new SnapshotApplier({ ...backbone.checkpoint, models: h.models, metrics: h.metrics, logger: silentLogger, fast: h.engine.fast });
     expect(applier.apply(await makeSnapshot(backbone, { version: 1 }))).toMatchObject({ applied: true });
     expect(applier.apply(await makeSnapshot(backbone, { version: 2 }))).toMatchObject({ applied: true });
 

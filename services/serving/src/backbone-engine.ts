@@ -1,11 +1,5 @@
-import {
-  BatchingBackboneRunner,
-  CachedBackboneRunner,
-  createBackboneRunner,
-  type Backbone,
-  type BackboneEngine,
-  type BackboneRunner,
-} from './model-api.js';
+import type { FastPath } from './live-model.js';
+import { BatchingBackboneRunner, CachedBackboneRunner, createBackboneRunner, OrtItemRanker, type Backbone, type BackboneEngine } from './model-api.js';
 import type { ServingMetrics } from './metrics.js';
 
 export interface EngineSettings {
@@ -20,8 +14,8 @@ export interface EngineSettings {
 }
 
 export interface ServingEngine {
-  /** What the models call: cache, then micro-batching, then the engine. */
-  runner: BackboneRunner;
+  /** What the models call: the runner (cache, then micro-batching, then the engine) and, on ONNX Runtime, the ranker. */
+  fast: FastPath;
   engine: 'onnx' | 'tfjs';
   fallbackReason: string | undefined;
   dispose(): void;
@@ -54,11 +48,14 @@ export async function startServingEngine(backbone: Backbone, settings: EngineSet
           },
         })
       : undefined;
+  // Scoring and top-k on the same engine: a request's h · E^T over the catalogue in native code.
+  const ranker = created.engine === 'onnx' ? await OrtItemRanker.create(backbone.config.dim, { threads: settings.threads }) : undefined;
   return {
-    runner: cache ?? batching,
+    fast: { runner: cache ?? batching, ranker },
     engine: created.engine,
     fallbackReason: created.fallbackReason,
     dispose: () => {
+      ranker?.dispose();
       cache?.dispose();
       batching.dispose();
       created.runner.dispose();

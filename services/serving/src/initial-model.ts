@@ -1,9 +1,9 @@
-import { LiveModel } from './live-model.js';
-import { createAdaptation, ItemCatalogue, type Backbone, type BackboneRunner, type MethodName } from './model-api.js';
+import { LiveModel, type FastPath } from './live-model.js';
+import { createAdaptation, ItemCatalogue, type Backbone, type MethodName } from './model-api.js';
 
 export interface InitialModelOptions {
-  /** The shared backbone runner (the fast path); without it the model scores through TF.js. */
-  runner?: BackboneRunner;
+  /** The shared backbone runner and ranker; without them the model scores through TF.js. */
+  fast?: FastPath;
   now?: number;
 }
 
@@ -15,12 +15,12 @@ export interface InitialModelOptions {
  * snapshot brings its own catalogue.
  */
 export function initialModel(variant: string, method: MethodName, backbone: Backbone, itemIds: readonly string[], backboneId: string, options: InitialModelOptions = {}): LiveModel {
-  const { runner } = options;
-  const adaptation = createAdaptation(method, backbone, new ItemCatalogue(itemIds, 0), runner === undefined ? {} : { ladder: { runner } });
+  const { fast } = options;
+  const adaptation = createAdaptation(method, backbone, new ItemCatalogue(itemIds, 0), fast === undefined ? {} : { ladder: { runner: fast.runner } });
   return new LiveModel(
     { variant, method, version: 0, backboneId, offsets: {}, examplesTrained: 0, figures: {}, newestEventTs: null, publishedAt: null, appliedAt: options.now ?? Date.now() },
     adaptation,
-    runner === undefined ? {} : { runner },
+    fast === undefined ? {} : { fast },
   );
 }
 

@@ -1,4 +1,11 @@
-import { PlainScorer, type AdaptationMethod, type BackboneRunner } from './model-api.js';
+import { PlainScorer, type AdaptationMethod, type BackboneRunner, type OrtItemRanker, type RankerTable } from './model-api.js';
+
+/** What serving runs requests through, shared by every model version (see backbone-engine.ts). */
+export interface FastPath {
+  readonly runner: BackboneRunner;
+  /** Top-k on ONNX Runtime; without it the scores are computed in JavaScript. */
+  readonly ranker?: OrtItemRanker | undefined;
+}
 
 /** What a live model says about itself (GET /v1/models, response stamps, metrics). */
 export interface LiveModelMeta {
@@ -33,18 +40,21 @@ export class LiveModel {
   readonly meta: LiveModelMeta;
   readonly adaptation: AdaptationMethod;
   /** The fast path: the shared backbone runner and this version's plain-array scorer. */
-  readonly fast: { readonly runner: BackboneRunner; readonly scorer: PlainScorer } | undefined;
+  readonly fast: { readonly runner: BackboneRunner; readonly scorer: PlainScorer; readonly ranked?: { ranker: OrtItemRanker; table: RankerTable } } | undefined;
   #leases = 0;
   #retired = false;
   #disposed = false;
   readonly #onDispose: ((model: LiveModel, deferred: boolean) => void) | undefined;
 
-  constructor(meta: LiveModelMeta, adaptation: AdaptationMethod, options: { onDispose?: (model: LiveModel, deferred: boolean) => void; runner?: BackboneRunner } = {}) {
+  constructor(meta: LiveModelMeta, adaptation: AdaptationMethod, options: { onDispose?: (model: LiveModel, deferred: boolean) => void; fast?: FastPath } = {}) {
     this.meta = Object.freeze({ ...meta, offsets: Object.freeze({ ...meta.offsets }), figures: Object.freeze({ ...meta.figures }) });
     this.adaptation = adaptation;
     this.#onDispose = options.onDispose;
-    const scorer = options.runner === undefined ? undefined : PlainScorer.of(adaptation);
-    this.fast = options.runner === undefined || scorer === undefined ? undefined : { runner: options.runner, scorer };
+    const { fast } = options;
+    const scorer = fast === undefined ? undefined : PlainScorer.of(adaptation);
+    if (fast === undefined || scorer === undefined) this.fast = undefined;
+    else if (fast.ranker === undefined) this.fast = { runner: fast.runner, scorer };
+    else this.fast = { runner: fast.runner, scorer, ranked: { ranker: fast.ranker, table: fast.ranker.table(scorer.itemTable, scorer.itemBias) } };
   }
 
   get inFlight(): number {

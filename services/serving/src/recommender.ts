@@ -39,31 +39,45 @@ export async function scoreHistory(model: LiveModel, history: readonly string[])
  *
  * A model with a fast path (ladder, frozen) sends the sequence to the shared backbone runner,
  * where it is answered from the activation cache or micro-batched with concurrent requests into
- * one engine call, and scores from plain arrays; everything after the runner's answer is
- * synchronous, so the scorer's scratch buffers are never shared by two requests.
+ * one engine call, computes the adapted user state from plain arrays, and ranks the catalogue on
+ * ONNX Runtime (or, without it, in JavaScript). The user state lives in the scorer's scratch
+ * buffer: the ranker copies it before its call, and the JavaScript path uses it synchronously.
  */
 export async function recommendFromHistory(model: LiveModel, history: readonly string[], k: number, exclude: Iterable<string>): Promise<ScoredItem[]> {
   const { fast } = model;
-  if (fast === undefined) {
-    const scores = await scoreHistory(model, history);
-    return topItems(model.adaptation.catalogue, scores, k, exclude);
-  }
+  const { catalogue } = model.adaptation;
+  if (fast === undefined) return topItems(catalogue, await scoreHistory(model, history), k, exclude);
   const out = await fast.runner.run(encodeHistory(model, history));
-  return topItems(model.adaptation.catalogue, fast.scorer.scores(fast.scorer.userState(out, 0)), k, exclude);
+  const h = fast.scorer.userState(out, 0);
+  if (fast.ranked === undefined) return topItems(catalogue, fast.scorer.scores(h), k, exclude);
+  const skip = skipped(catalogue, exclude);
+  // Ask for enough that k remain after the skipped slots are dropped.
+  const ranked = await fast.ranked.ranker.top(h, fast.ranked.table, k + skip.size);
+  const items: ScoredItem[] = [];
+  for (let i = 0; i < ranked.slots.length && items.length < k; i++) {
+    const slot = ranked.slots[i] ?? PAD_ID;
+    if (!skip.has(slot)) push(items, catalogue, slot, ranked.scores[i]);
+  }
+  return items;
 }
 
 /** The k best-scored items (partial selection, best first), skipping PAD, UNK and `exclude`. */
 export function topItems(catalogue: ItemCatalogue, scores: Float32Array, k: number, exclude: Iterable<string>): ScoredItem[] {
+  const items: ScoredItem[] = [];
+  for (const slot of topK(scores, k, skipped(catalogue, exclude))) push(items, catalogue, slot, scores[slot]);
+  return items;
+}
+
+function skipped(catalogue: ItemCatalogue, exclude: Iterable<string>): Set<number> {
   const skip = new Set<number>([PAD_ID, UNK_ID]);
   for (const id of exclude) {
     const slot = catalogue.slotOf(id);
     if (slot !== undefined) skip.add(slot);
   }
-  const out: ScoredItem[] = [];
-  for (const slot of topK(scores, k, skip)) {
-    const itemId = catalogue.itemIdOf(slot);
-    const score = scores[slot];
-    if (itemId !== undefined && score !== undefined && Number.isFinite(score)) out.push({ itemId, score });
-  }
-  return out;
+  return skip;
+}
+
+function push(items: ScoredItem[], catalogue: ItemCatalogue, slot: number, score: number | undefined): void {
+  const itemId = catalogue.itemIdOf(slot);
+  if (itemId !== undefined && score !== undefined && Number.isFinite(score)) items.push({ itemId, score });
 }

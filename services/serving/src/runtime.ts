@@ -53,10 +53,10 @@ export async function startServingRuntime(config: ServingConfig, options: { logg
     backbone.dispose();
     throw error;
   }
-  const { runner } = engine;
+  const { fast } = engine;
   const models = new LiveModels();
-  models.swap(frozenModel(backbone, itemIds, backboneId, { runner }));
-  for (const variant of config.variants) if (variant.name !== 'frozen') models.swap(initialModel(variant.name, variant.method, backbone, itemIds, backboneId, { runner }));
+  models.swap(frozenModel(backbone, itemIds, backboneId, { fast }));
+  for (const variant of config.variants) if (variant.name !== 'frozen') models.swap(initialModel(variant.name, variant.method, backbone, itemIds, backboneId, { fast }));
   const history = new HistoryStore({ maxLength: config.historyLength, maxUsers: config.historyMaxUsers });
   const popularity = new PopularityCounter({ halfLifeMs: config.popularityHalfLifeMs });
 
@@ -107,7 +107,7 @@ export async function startServingRuntime(config: ServingConfig, options: { logg
     if (engine.fallbackReason !== undefined) app.log.warn({ reason: engine.fallbackReason }, 'backbone engine fell back to TF.js');
 
     const replica = `${hostname()}-${process.pid}-${randomBytes(3).toString('hex')}`;
-    const applier = new SnapshotApplier({ backbone, backboneId, itemIds, models, metrics, logger: app.log, runner });
+    const applier = new SnapshotApplier({ backbone, backboneId, itemIds, models, metrics, logger: app.log, fast });
     snapshots = await startSnapshotConsumer({ kafka, adapters: topics.adapters, groupId: `reco-serving-snapshots-${replica}`, applier, metrics, logger: app.log });
     historyConsumer = await startHistoryConsumer({
       kafka,

@@ -1,8 +1,8 @@
 import { decodeSnapshot, type AdapterSnapshot, type Logger } from '@reco/stream';
-import { LiveModel } from './live-model.js';
+import { LiveModel, type FastPath } from './live-model.js';
 import type { LiveModels } from './live-models.js';
 import type { ServingMetrics } from './metrics.js';
-import { restoreAdaptation, type Backbone, type BackboneRunner } from './model-api.js';
+import { restoreAdaptation, type Backbone } from './model-api.js';
 import { toSerializedAdaptation } from './snapshot-adaptation.js';
 
 /** Why a snapshot was refused: the `reason` label of reco_snapshots_refused_total (a closed set). */
@@ -20,8 +20,8 @@ export interface SnapshotApplierOptions {
   models: LiveModels;
   metrics: ServingMetrics;
   logger: Logger;
-  /** The shared backbone runner: ladder models run their backbone through it and score fast. */
-  runner?: BackboneRunner;
+  /** The shared runner and ranker: ladder models run their backbone through it and score fast. */
+  fast?: FastPath;
   now?: () => number;
 }
 
@@ -93,8 +93,8 @@ export class SnapshotApplier {
     try {
       // restoreAdaptation builds the method from the snapshot's options and load() checks every
       // tensor name and shape against it, disposing what it built if anything is off.
-      const { runner } = this.#o;
-      const method = restoreAdaptation(adaptation.value, this.#o.backbone, this.#o.itemIds, runner === undefined ? {} : { runner });
+      const { fast } = this.#o;
+      const method = restoreAdaptation(adaptation.value, this.#o.backbone, this.#o.itemIds, fast === undefined ? {} : { runner: fast.runner });
       model = new LiveModel(
         {
           variant,
@@ -109,7 +109,7 @@ export class SnapshotApplier {
           appliedAt: this.#now(),
         },
         method,
-        { onDispose: (_m, deferred) => this.#o.metrics.modelsDisposed.inc({ deferred: String(deferred) }), ...(runner === undefined ? {} : { runner }) },
+        { onDispose: (_m, deferred) => this.#o.metrics.modelsDisposed.inc({ deferred: String(deferred) }), ...(fast === undefined ? {} : { fast }) },
       );
     } catch (error) {
       return this.#refuse(variant, version, 'shape_mismatch', (error as Error).message);

@@ -5,9 +5,11 @@ import { createRng } from '@reco/data';
 import { Backbone, initBackend, loadCheckpoint, saveCheckpoint, TfjsBackboneRunner, type LoadedCheckpoint } from '@reco/model';
 import {
   createKafkaClient,
+  decodeSnapshot,
   encodeEvent,
   ensureTopics,
   readKafkaConfig,
+  readToEnd,
   sendWithinLimit,
   silentLogger,
   topicSpecs,
@@ -61,7 +63,7 @@ function clicks(count: number, from: number): RecoEvent[] {
   }));
 }
 
-async function runUpdater(prefix: string, variants: VariantSpec[], untilExamples: number): Promise<Map<string, AdapterSnapshot>> {
+async function runUpdater(prefix: string, variants: VariantSpec[], untilExamples: number, options: { sliceEvents?: number } = {}): Promise<Map<string, AdapterSnapshot>> {
   const specs = topicSpecs({ prefix, eventPartitions: 2 });
   const latest = await readLatestSnapshots(kafka, specs.adapters.name, silentLogger);
   const runner = new TfjsBackboneRunner(checkpoint.backbone);
@@ -69,7 +71,7 @@ async function runUpdater(prefix: string, variants: VariantSpec[], untilExamples
     const resumeFrom = latest.get(spec.name);
     return VariantTrainer.create({ spec, checkpoint, settings, runner, ...(resumeFrom ? { resumeFrom } : {}) });
   });
-  const updater = new Updater({ kafka, producer, topics: specs, groupId: `${prefix}group`, variants: trainers, metrics: createUpdaterMetrics({ defaultMetrics: false }), logger: silentLogger });
+  const updater = new Updater({ kafka, producer, topics: specs, groupId: `${prefix}group`, variants: trainers, metrics: createUpdaterMetrics({ defaultMetrics: false }), logger: silentLogger, ...options });
   await updater.start();
   const deadline = Date.now() + 60_000;
   while (trainers.some((t) => t.examplesTrained < untilExamples) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
@@ -115,5 +117,29 @@ describe('updater over Kafka', () => {
       // The resumed parameters are the published ones trained further, not a fresh start.
       expect(after?.meta.config).toMatchObject({ sideItemIds: ['brand-new'] });
     }
+  });
+
+  it('with a backlog, publishes between slices of one fetched batch, and every such snapshot counts exactly the events before its offsets', async () => {
+    const prefix = `${uniqueName('updater-slices')}.`;
+    const specs = topicSpecs({ prefix, eventPartitions: 1 });
+    const admin = kafka.admin();
+    await admin.connect();
+    await ensureTopics(admin, [specs.events, specs.deadLetter, specs.adapters]);
+    await admin.disconnect();
+    const events = clicks(120, 0);
+    // One produce call: the consumer's first fetch brings the whole backlog as one batch.
+    await sendWithinLimit(producer, specs.events, events.map((e) => ({ key: e.userId, value: encodeEvent(e) })));
+    await runUpdater(prefix, [{ name: 'ladder', method: 'ladder' }], events.length, { sliceEvents: 20 });
+
+    const published: AdapterSnapshot[] = [];
+    await readToEnd(kafka, specs.adapters.name, (message) => void (message.value && published.push(decodeSnapshot(message.value))));
+    // Publishing only between fetches would give one snapshot for the batch (plus the final one).
+    expect(published.length).toBeGreaterThan(3);
+    for (const snapshot of published) {
+      const next = Number(snapshot.meta.offsets['0'] ?? 0);
+      expect(snapshot.meta.examplesTrained).toBe(next);
+    }
+    expect(published.map((p) => Number(p.meta.offsets['0']))).toEqual([...published.map((p) => Number(p.meta.offsets['0']))].sort((a, b) => a - b));
+    expect(published.at(-1)?.meta.examplesTrained).toBe(events.length);
   });
 });

@@ -29,6 +29,8 @@ export interface UpdaterDeps {
   publishCheckMs?: number;
   /** Events per partition read below the resume offsets to rebuild user histories (not trained). */
   historyLookback?: number;
+  /** Events fed between training and publish checks within one fetched batch (default 512). */
+  sliceEvents?: number;
 }
 
 /**
@@ -115,20 +117,33 @@ export class Updater {
     }
   }
 
+  /**
+   * Feeds a fetched batch slice by slice, training and checking the publish policy after each
+   * slice: with a backlog a fetch brings thousands of events per partition, and publishing only
+   * between fetches would stretch the publish interval to the time one whole fetch takes to train.
+   * A snapshot taken mid-batch is exact: its offsets are those of the last event fed.
+   */
   async #onBatch(batch: EventBatch): Promise<void> {
     const { metrics, variants } = this.#deps;
     metrics.eventsConsumed.inc(batch.events.length);
-    for (const variant of variants) {
-      let fed = 0;
-      for (const { event, partition, offset } of batch.events) if (variant.feed(event, partition, offset)) fed += 1;
-      variant.skipTo(batch.partition, batch.lastOffset);
-      metrics.examplesTrained.inc({ variant: variant.spec.name }, fed);
-      await variant.trainFullSteps(async (step) => {
-        this.#recordStep(variant, step.loss, step.ms);
-        await batch.heartbeat();
-      });
-      await this.#publish(variant, false);
+    const slice = this.#deps.sliceEvents ?? 512;
+    for (let start = 0; start < batch.events.length; start += slice) {
+      const events = batch.events.slice(start, start + slice);
+      const last = start + slice >= batch.events.length;
+      for (const variant of variants) {
+        let fed = 0;
+        for (const { event, partition, offset } of events) if (variant.feed(event, partition, offset)) fed += 1;
+        // Positions after the last valid event (dead-lettered ones) are handled once it is fed.
+        if (last) variant.skipTo(batch.partition, batch.lastOffset);
+        metrics.examplesTrained.inc({ variant: variant.spec.name }, fed);
+        await variant.trainFullSteps(async (step) => {
+          this.#recordStep(variant, step.loss, step.ms);
+          await batch.heartbeat();
+        });
+        await this.#publish(variant, false);
+      }
     }
+    if (batch.events.length === 0) for (const variant of variants) variant.skipTo(batch.partition, batch.lastOffset);
     const lag = BigInt(batch.highWatermark) - BigInt(batch.lastOffset) - 1n;
     metrics.consumerLag.set({ service: 'updater', topic: batch.topic, partition: String(batch.partition) }, Number(lag < 0n ? 0n : lag));
   }

@@ -84,6 +84,16 @@ export class PlainScorer {
     return new PlainScorer(dim, blocks, table, bias, method instanceof LadderMethod ? ladderArrays(method) : undefined);
   }
 
+  /** The output item table, row-major [numSlots, d] (read-only: it is this version's). */
+  get itemTable(): Float32Array {
+    return this.#table;
+  }
+
+  /** Per-slot bias [numSlots], PAD and UNK at -Infinity (read-only). */
+  get itemBias(): Float32Array {
+    return this.#bias;
+  }
+
   /**
    * The adapted user state of row `row` of a runner output, written into a buffer the scorer
    * owns and returns (valid until the next call).

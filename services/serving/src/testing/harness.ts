@@ -64,9 +64,9 @@ export async function startHarness(
   const metrics = new ServingMetrics({ defaultMetrics: false });
   // The production chain (ONNX Runtime where it loads), so the tests exercise what serves.
   const engine = await startServingEngine(model, { engine: 'auto', threads: 1, cacheEntries: 1000, batchMaxSize: 64, batchMaxWaitMs: 2, ...options.engine }, metrics, () => undefined);
-  const { runner } = engine;
+  const { fast } = engine;
   const models = new LiveModels();
-  models.swap(frozenModel(model, itemIds, backboneId, { runner }));
+  models.swap(frozenModel(model, itemIds, backboneId, { fast }));
   const history = new HistoryStore({ maxLength: 20, maxUsers: 1000 });
   const popularity = new PopularityCounter({ halfLifeMs: 3_600_000 });
   const app = await buildApp({
@@ -104,7 +104,7 @@ export async function startHarness(
   };
   await options.beforeConsumers?.(harness);
   if (options.consumeSnapshots === true) {
-    const applier = new SnapshotApplier({ backbone: model, backboneId, itemIds, models, metrics, logger: silentLogger, runner });
+    const applier = new SnapshotApplier({ backbone: model, backboneId, itemIds, models, metrics, logger: silentLogger, fast });
     harness.snapshots = await startSnapshotConsumer({ kafka, adapters: topics.adapters, groupId: uniqueName('snapshots'), applier, metrics, logger: silentLogger });
   }
   if (options.consumeHistory === true) {

@@ -18,3 +18,4 @@ export {
   type BackboneRunnerChoice,
   type CreateBackboneRunnerOptions,
 } from './create-runner.js';
+export { OrtItemRanker, buildItemRankerOnnx, type RankedSlots, type RankerTable } from './ort-item-ranker.js';

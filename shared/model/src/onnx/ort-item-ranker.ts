@@ -1,0 +1,104 @@
+import type * as Ort from 'onnxruntime-node';
+import { OnnxGraphBuilder } from './onnx-graph.js';
+import { type OnnxRuntimeModule, loadOnnxRuntime } from './ort-runner.js';
+
+const USER_STATE = 'user_state';
+const ITEM_TABLE_T = 'item_table_t';
+const ITEM_BIAS = 'item_bias';
+const K = 'k';
+const TOP_SCORES = 'top_scores';
+const TOP_SLOTS = 'top_slots';
+
+/**
+ * The ranking graph: scores = h · T + b over every slot, then TopK. The item table is an input,
+ * not an initializer, so one session ranks for every model version (each has its own table: its
+ * own side rows and bias); the table is transposed once per version (`table()`), not per call.
+ */
+export function buildItemRankerOnnx(dim: number): Uint8Array {
+  const g = new OnnxGraphBuilder();
+  const h = g.input(USER_STATE, 'float32', ['batch', dim]);
+  const table = g.input(ITEM_TABLE_T, 'float32', [dim, 'slots']);
+  const bias = g.input(ITEM_BIAS, 'float32', ['slots']);
+  const k = g.input(K, 'int64', [1]);
+  const scores = g.op('Add', [g.op('MatMul', [h, table], 'logits'), bias], 'scores');
+  // Sorted best first; equal scores keep the lower slot first (ONNX TopK's tie rule), as topK() does.
+  const [values, indices] = g.node('TopK', [scores, k], ['top_values', 'top_indices'], { axis: { int: -1 }, largest: { int: 1 }, sorted: { int: 1 } });
+  g.output(values as string, TOP_SCORES, 'float32', ['batch', 'k']);
+  g.output(indices as string, TOP_SLOTS, 'int64', ['batch', 'k']);
+  return g.encode({ graphName: 'reco_item_ranker', producerName: 'reco', docString: 'top-k slots of h · table^T + bias' });
+}
+
+/** One model version's item table and bias, ready to feed (built once per version). */
+export interface RankerTable {
+  readonly dim: number;
+  readonly slots: number;
+  readonly tableT: Ort.Tensor;
+  readonly bias: Ort.Tensor;
+}
+
+export interface RankedSlots {
+  /** Best first. */
+  slots: Int32Array;
+  scores: Float32Array;
+}
+
+/**
+ * Top-k over the whole catalogue on ONNX Runtime, for one user state: a serving request's
+ * h · E^T (a few thousand dot products of width d) and the selection, in native code. The plain
+ * JavaScript loop over the same table costs several times more per request (README, performance).
+ */
+export class OrtItemRanker {
+  private released = false;
+
+  private constructor(
+    private readonly ort: OnnxRuntimeModule,
+    private readonly session: Ort.InferenceSession,
+    readonly dim: number,
+  ) {}
+
+  static async create(dim: number, options: { threads?: number; loadOrt?: () => Promise<OnnxRuntimeModule> } = {}): Promise<OrtItemRanker> {
+    const ort = await (options.loadOrt ?? loadOnnxRuntime)();
+    const session = await ort.InferenceSession.create(buildItemRankerOnnx(dim), {
+      executionProviders: ['cpu'],
+      graphOptimizationLevel: 'all',
+      interOpNumThreads: 1,
+      intraOpNumThreads: options.threads ?? 1,
+      extra: { session: { intra_op: { allow_spinning: '0' } } },
+    });
+    return new OrtItemRanker(ort, session, dim);
+  }
+
+  /** Feeds for one version: `table` is row-major [slots, dim] (as PlainScorer holds it), `bias` [slots]. */
+  table(table: Float32Array, bias: Float32Array): RankerTable {
+    const d = this.dim;
+    const slots = bias.length;
+    if (table.length !== slots * d) throw new Error(`item table has ${table.length} values, expected ${slots} x ${d}`);
+    const transposed = new Float32Array(d * slots);
+    for (let s = 0; s < slots; s++) for (let i = 0; i < d; i++) transposed[i * slots + s] = table[s * d + i] ?? 0;
+    return { dim: d, slots, tableT: new this.ort.Tensor('float32', transposed, [d, slots]), bias: new this.ort.Tensor('float32', bias.slice(), [slots]) };
+  }
+
+  /** The k best slots for user state `h` (length dim; copied before the call). */
+  async top(h: Float32Array, table: RankerTable, k: number): Promise<RankedSlots> {
+    if (this.released) throw new Error('OrtItemRanker used after dispose()');
+    if (h.length !== this.dim || table.dim !== this.dim) throw new Error(`ranker expects a user state of ${this.dim}, got ${h.length}`);
+    const want = Math.max(0, Math.min(Math.floor(k), table.slots));
+    if (want === 0) return { slots: new Int32Array(0), scores: new Float32Array(0) };
+    const results = await this.session.run({
+      [USER_STATE]: new this.ort.Tensor('float32', h.slice(), [1, this.dim]),
+      [ITEM_TABLE_T]: table.tableT,
+      [ITEM_BIAS]: table.bias,
+      [K]: new this.ort.Tensor('int64', BigInt64Array.of(BigInt(want)), [1]),
+    });
+    const scores = results[TOP_SCORES]?.data as Float32Array | undefined;
+    const slots = results[TOP_SLOTS]?.data as BigInt64Array | undefined;
+    if (scores === undefined || slots === undefined) throw new Error('ONNX Runtime returned no top-k');
+    return { slots: Int32Array.from(slots, Number), scores };
+  }
+
+  dispose(): void {
+    if (this.released) return;
+    this.released = true;
+    this.session.release().catch(() => undefined);
+  }
+}
