@@ -84,23 +84,31 @@ try {
     }
   })();
 
-  // Clicks at a steady rate, in 10 ms ticks; partition chosen per user like a keyed producer would.
+  // Clicks at a steady rate; partition chosen per user like a keyed producer would.
   const sent: SentClick[] = [];
   const historyLatencies: number[] = [];
   const probes: Promise<void>[] = [];
-  const perTick = Math.max(1, Math.round(rate / 100));
+  // Paced by the clock, not by ticks: each round sends what the rate owes by now, so a slow send
+  // (a produce round trip over 10 ms) is made up in the next round instead of lowering the rate.
+  let tick = 0;
   const started = Date.now();
   let cursor = 0;
   say(`producing ${rate} clicks/s for ${seconds} s`);
   while (Date.now() - started < seconds * 1000) {
     const tickStart = Date.now();
-    const batch = Array.from({ length: perTick }, () => {
+    const owed = Math.floor((rate * (Date.now() - started)) / 1000) - sent.length;
+    if (owed <= 0) {
+      await new Promise((r) => setTimeout(r, 2));
+      continue;
+    }
+    tick += 1;
+    const batch = Array.from({ length: owed }, () => {
       const e = clicks[cursor++ % clicks.length];
       const user = e?.userId ?? 'u0';
       return { userId: user, itemId: e?.itemId ?? 'i0', partition: Number(user.replace(/\D/g, '') || 0) % partitions };
     });
     // Every 20th tick also a brand-new probe user, whose history must show the click.
-    const probeUser = cursor % (perTick * 20) < perTick ? `probe-${cursor}` : undefined;
+    const probeUser = tick % 20 === 0 ? `probe-${cursor}` : undefined;
     if (probeUser) batch.push({ userId: probeUser, itemId: batch[0]?.itemId ?? 'i0', partition: 0 });
     const sentAt = Date.now();
     const meta = await producer.send({

@@ -5,6 +5,7 @@ import { createAdaptation } from '../adaptation/create-adaptation.js';
 import { initBackend } from '../backend.js';
 import type { Backbone } from '../backbone.js';
 import { ItemCatalogue } from '../item-catalogue.js';
+import { createBackboneRunner, isBackboneEngine } from '../onnx/create-runner.js';
 import { OnlineTrainer, type TrainingExample } from '../online-trainer.js';
 import { median } from '../stream-replay.js';
 import { UserHistories } from '../user-histories.js';
@@ -22,6 +23,8 @@ export interface BenchRow {
   baseRssMb: number;
   /** Peak bytes held by TF.js tensors during one step (tf.profile), activations included. */
   peakTfBytes: number;
+  /** What ran the frozen backbone outside the tape (ladder only; the others run it in TF.js, in their tape). */
+  engine: 'onnx' | 'tfjs' | null;
 }
 
 export interface BenchSettings {
@@ -55,7 +58,11 @@ export async function benchMethod(name: MethodName, split: DatasetSplit, load: (
   const { backbone, itemIds, backboneId } = await load();
   const catalogue = new ItemCatalogue(itemIds, 256);
   const batches = benchBatches(split, catalogue, backbone.config.maxLen, settings);
-  const method = createAdaptation(name, backbone, catalogue, { seed: settings.seed });
+  // Ladder runs its frozen forward on the engine the services use (RECO_BACKBONE_ENGINE, default auto).
+  const engineName = process.env.RECO_BACKBONE_ENGINE?.trim() || 'auto';
+  if (!isBackboneEngine(engineName)) throw new Error(`RECO_BACKBONE_ENGINE must be one of auto, onnx, tfjs; got "${engineName}"`);
+  const engine = name === 'ladder' ? await createBackboneRunner(backbone, { engine: engineName, log: () => undefined }) : undefined;
+  const method = createAdaptation(name, backbone, catalogue, { seed: settings.seed, ...(engine ? { ladder: { runner: engine.runner } } : {}) });
   const trainer = new OnlineTrainer({ method, backboneId, batchSize: settings.batchSize, seed: settings.seed });
   const baseRssMb = process.memoryUsage().rss / 2 ** 20;
   const fresh = (b: TrainingExample[]): TrainingExample[] => b.map((e) => ({ ...e, features: undefined }));
@@ -78,10 +85,12 @@ export async function benchMethod(name: MethodName, split: DatasetSplit, load: (
       peakRssMb: peakRssMb(),
       baseRssMb,
       peakTfBytes: profile.peakBytes,
+      engine: engine?.engine ?? null,
     };
   } finally {
     trainer.dispose();
     method.dispose();
+    engine?.runner.dispose();
     backbone.dispose();
   }
 }
