@@ -8,6 +8,7 @@ describe('serving config', () => {
     const config = readServingConfig({ ...base, PORT: '0' });
     expect(config).toMatchObject({ port: 0, host: '127.0.0.1', kafka: { brokers: ['localhost:9092'] }, topicPrefix: '', defaultVariant: undefined, adminToken: undefined });
     expect(config.variants).toEqual([{ name: 'ladder', method: 'ladder' }]);
+    expect(config).toMatchObject({ workers: 1, engine: { engine: 'auto', threads: 1, cacheEntries: 100_000, batchMaxSize: 64, batchMaxWaitMs: 2 } });
     expect(config.variantSplit).toEqual([{ variant: 'ladder', weight: 1 }]);
     // Without a split, users are divided equally over the configured variants.
     expect(readServingConfig({ ...base, RECO_VARIANTS: 'ladder, b:bitfit' }).variantSplit).toEqual([
@@ -31,8 +32,16 @@ describe('serving config', () => {
       RECO_HISTORY_LOOKBACK_S: '60',
       RECO_POPULARITY_HALF_LIFE_S: '120',
       RECO_TF_BACKEND: 'cpu',
+      RECO_SERVING_WORKERS: '2',
+      RECO_BACKBONE_ENGINE: 'tfjs',
+      RECO_ORT_THREADS: '2',
+      RECO_BACKBONE_CACHE_ENTRIES: '0',
+      RECO_BATCH_MAX_SIZE: '16',
+      RECO_BATCH_MAX_WAIT_MS: '5',
     });
     expect(config).toMatchObject({
+      workers: 2,
+      engine: { engine: 'tfjs', threads: 2, cacheEntries: 0, batchMaxSize: 16, batchMaxWaitMs: 5 },
       topicPrefix: 'staging.',
       defaultVariant: 'lora',
       variantSplit: [
@@ -58,5 +67,8 @@ describe('serving config', () => {
     expect(() => readServingConfig({ ...base, RECO_VARIANTS: 'ladder:magic' })).toThrow(/RECO_VARIANTS.*unknown method "magic"/);
     expect(() => readServingConfig({ ...base, RECO_VARIANTS: 'ladder,ladder' })).toThrow(/twice/);
     expect(() => readServingConfig({})).toThrow(/KAFKA_BROKERS/);
+    expect(() => readServingConfig({ ...base, RECO_BACKBONE_ENGINE: 'gpu' })).toThrow(/RECO_BACKBONE_ENGINE must be one of auto, onnx, tfjs/);
+    expect(() => readServingConfig({ ...base, RECO_SERVING_WORKERS: '0' })).toThrow(/RECO_SERVING_WORKERS/);
+    expect(() => readServingConfig({ ...base, RECO_BATCH_MAX_SIZE: '0' })).toThrow(/RECO_BATCH_MAX_SIZE/);
   });
 });
