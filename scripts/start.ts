@@ -50,6 +50,8 @@ async function shutdown(code: number): Promise<never> {
 }
 process.on('SIGINT', () => void shutdown(0));
 process.on('SIGTERM', () => void shutdown(0));
+// A closed terminal: stop as on Ctrl-C (the broker runs in its own process group and would not hear it).
+process.on('SIGHUP', () => void shutdown(0));
 
 try {
   // 1-3. Broker, topics, backbone

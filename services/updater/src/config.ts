@@ -29,6 +29,8 @@ export interface UpdaterConfig {
   readonly sessionTimeoutMs: number;
   /** Events per partition re-read below the resume offsets to rebuild user histories after a restart. */
   readonly historyLookback: number;
+  /** How long a graceful stop (finish the step, publish, leave the group) may take before exiting anyway. */
+  readonly shutdownTimeoutMs: number;
   readonly backboneDir: string;
   readonly tfBackend: BackendName | undefined;
   /** How the frozen backbone runs for `ladder` (and the cache every ladder variant shares). */
@@ -50,6 +52,7 @@ export interface UpdaterConfig {
  *   RECO_GROUP_ID     consumer group (default reco-updater)
  *   RECO_SESSION_TIMEOUT_MS  group session timeout (default 30000; the broker allows 6000 and up)
  *   RECO_HISTORY_LOOKBACK    events per partition re-read (not trained) to rebuild histories on start (default 2000)
+ *   RECO_SHUTDOWN_TIMEOUT_MS how long a graceful stop may take before the process exits anyway (default 20000)
  *   RECO_PUBLISH_INTERVAL_MS / RECO_PUBLISH_MAX_STEPS  publish every N ms or M steps (5000 / 200)
  *   RECO_BATCH_SIZE (64), RECO_FRESH_PER_STEP (32), RECO_LEARNING_RATE, RECO_SIDE_CAPACITY, RECO_SEED
  *   RECO_GATE_MAX_LOSS_INCREASE  validation gate margin in nats (default 0.5, see below)
@@ -75,6 +78,7 @@ export function readUpdaterConfig(env: Readonly<Record<string, string | undefine
     groupId: env.RECO_GROUP_ID ?? 'reco-updater',
     sessionTimeoutMs: integer(env, 'RECO_SESSION_TIMEOUT_MS', 30_000, 6000, 300_000),
     historyLookback: integer(env, 'RECO_HISTORY_LOOKBACK', 2000, 0, 10_000_000),
+    shutdownTimeoutMs: integer(env, 'RECO_SHUTDOWN_TIMEOUT_MS', 20_000, 1000, 600_000),
     backboneDir: resolve(env.RECO_BACKBONE_DIR ?? '.cache/backbones/synthetic'),
     tfBackend: backend ? (backend as BackendName) : undefined,
     backboneEngine: engine,

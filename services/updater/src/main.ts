@@ -60,6 +60,13 @@ for (const signal of ['SIGINT', 'SIGTERM'] as const) {
     if (shuttingDown) return;
     shuttingDown = true;
     logger.info({ signal }, 'shutting down: finishing the step, publishing, leaving the group');
+    // Bounded: with Kafka gone the last publish would retry for long; nothing is lost by giving up,
+    // since a restarted updater resumes from the last published snapshot's offsets.
+    const deadline = setTimeout(() => {
+      logger.error({ timeoutMs: config.shutdownTimeoutMs }, 'graceful shutdown did not finish in time (is Kafka reachable?); exiting without the last publish');
+      process.exit(1);
+    }, config.shutdownTimeoutMs);
+    deadline.unref();
     void (async () => {
       await updater.stop();
       await producer.disconnect();

@@ -69,7 +69,10 @@ export async function startLocalKafka(options: LocalKafkaOptions): Promise<Local
     await runToCompletion(java, [...jvm, 'kafka.tools.StorageTool', 'format', '-t', kafkaClusterId(), '-c', propertiesFile], logFile);
 
     const out = createWriteStream(logFile, { flags: 'a' });
-    child = spawn(java, [...jvm, 'kafka.Kafka', propertiesFile], { stdio: ['ignore', 'pipe', 'pipe'] });
+    // Its own process group: a Ctrl-C in the terminal signals the whole foreground group, and the
+    // broker must outlive the services that are still publishing their last snapshot; the owner
+    // stops it last (stop()), and the exit hook below kills it if the owner exits first.
+    child = spawn(java, [...jvm, 'kafka.Kafka', propertiesFile], { stdio: ['ignore', 'pipe', 'pipe'], detached: true });
     child.stdout?.pipe(out);
     child.stderr?.pipe(out);
     const exited = new Promise<number | null>((resolve) => child?.once('exit', (code) => resolve(code)));
