@@ -15,7 +15,9 @@
  *
  * Flags: --methods a,b (default every training method)  --clicks N (20000)  --timeout-s N (600)
  *        --batch-size N  --fresh-per-step N  --engine auto|onnx|tfjs (updater's RECO_BACKBONE_ENGINE;
- *        each only passed on when given)  --steps N  --warmup N (step table)  --json <file>
+ *        each only passed on when given)  --variants N (variants of each method in the one updater,
+ *        e.g. 2 ladder variants sharing its activation cache; default 1)  --steps N  --warmup N (step
+ *        table)  --json <file>
  * Uses KAFKA_BROKERS when set, else starts a local broker; RECO_BACKBONE_DIR, else the synthetic backbone.
  */
 import { writeFile } from 'node:fs/promises';
@@ -43,6 +45,7 @@ const { values: flags } = parseArgs({
     'batch-size': { type: 'string' },
     'fresh-per-step': { type: 'string' },
     engine: { type: 'string' },
+    variants: { type: 'string', default: '1' },
     steps: { type: 'string' },
     warmup: { type: 'string' },
     json: { type: 'string' },
@@ -54,6 +57,7 @@ const methods = (flags.methods ?? '').split(',').map((m) => m.trim()).filter((m)
 const unknown = methods.filter((m) => !TRAINING_METHODS.includes(m));
 if (methods.length === 0 || unknown.length > 0) throw new Error(`--methods: cannot benchmark training of "${unknown.join(', ')}"; choose from ${TRAINING_METHODS.join(', ')}`);
 const clickCount = positiveInteger(flags.clicks, 'clicks');
+const variantCount = positiveInteger(flags.variants, 'variants');
 const timeoutS = positiveInteger(flags['timeout-s'], 'timeout-s');
 if (flags.engine !== undefined && !ENGINES.includes(flags.engine)) throw new Error(`--engine must be one of ${ENGINES.join(', ')}; got "${flags.engine}"`);
 for (const name of ['batch-size', 'fresh-per-step', 'steps', 'warmup'] as const) if (flags[name] !== undefined) positiveInteger(flags[name], name);
@@ -101,7 +105,7 @@ try {
     brokers ??= stack.brokers;
     try {
       throughput.push(
-        await measureUpdaterThroughput({ stack, topicPrefix, method, clicks, count: clickCount, backboneDir, env: updaterEnv, publishIntervalMs: PUBLISH_INTERVAL_MS, timeoutMs: timeoutS * 1000, say }),
+        await measureUpdaterThroughput({ stack, topicPrefix, method, clicks, count: clickCount, backboneDir, env: updaterEnv, publishIntervalMs: PUBLISH_INTERVAL_MS, timeoutMs: timeoutS * 1000, variants: variantCount, say }),
       );
     } finally {
       await deleteTopics(stack.kafka, [stack.topics.events.name, stack.topics.deadLetter.name, stack.topics.adapters.name]);
@@ -134,11 +138,11 @@ console.log(
     '',
     `End to end: clicks/s trained by the updater from a Kafka backlog of ${clickCount} clicks (its own process per method, publish interval ${PUBLISH_INTERVAL_MS} ms${describeEnv(updaterEnv)}${ladder?.backboneEngine ? `, ladder's frozen backbone on ${ladder.backboneEngine}` : ''}; clock: updater's consumer joined -> snapshot covering every click)`,
     '',
-    '| method | status | clicks trained | seconds | clicks/s | ladder faster by | steps | first snapshot s | snapshots | peak RSS MB | RSS vs ladder |',
-    '|---|---|---|---|---|---|---|---|---|---|---|',
+    '| method | variants | status | clicks trained | seconds | clicks/s | ladder faster by | steps | first snapshot s | snapshots | peak RSS MB | RSS vs ladder | backbone cache hits / misses |',
+    '|---|---|---|---|---|---|---|---|---|---|---|---|---|',
     ...endToEnd.map(
       (r) =>
-        `| ${r.method} | ${r.status} | ${r.clicksTrained}${r.status === 'ok' ? '' : ` of ${r.clicksProduced}`} | ${fixed(r.seconds, 1)} | ${fixed(r.clicksPerSec, 0)} | ${ratio(r.ladderFasterBy)} | ${r.steps ?? '-'} | ${fixed(r.timeToFirstSnapshotS, 1)} | ${r.snapshotsPublished} | ${fixed(r.peakRssMb, 0)} | ${ratio(r.peakRssVsLadder)} |`,
+        `| ${r.method} | ${r.variants} | ${r.status} | ${r.clicksTrained}${r.status === 'ok' ? '' : ` of ${r.clicksProduced}`} | ${fixed(r.seconds, 1)} | ${fixed(r.clicksPerSec, 0)} | ${ratio(r.ladderFasterBy)} | ${r.steps ?? '-'} | ${fixed(r.timeToFirstSnapshotS, 1)} | ${r.snapshotsPublished} | ${fixed(r.peakRssMb, 0)} | ${ratio(r.peakRssVsLadder)} | ${r.cacheHits ?? '-'} / ${r.cacheMisses ?? '-'} |`,
     ),
   ].join('\n'),
 );

@@ -37,6 +37,11 @@ export interface ThroughputRow {
   backboneEngine: string | null;
   /** Exit code of the graceful stop (null: killed after the stop timeout). */
   stopExitCode: number | null;
+  /** Variants of this method the one updater trained side by side on the same clicks. */
+  variants: number;
+  /** The updater's activation-cache lookups (reco_backbone_cache_lookups_total), null if not exported. */
+  cacheHits: number | null;
+  cacheMisses: number | null;
 }
 
 export type ClockStart = 'consumer joined' | 'updater started' | '/readyz';
@@ -53,6 +58,12 @@ export interface ThroughputOptions {
   env: Record<string, string>;
   publishIntervalMs: number;
   timeoutMs: number;
+  /**
+   * Variants of the method trained by the one updater (`ladder`, `ladder-2:ladder`, ...): with
+   * several ladder variants, the shared activation cache runs each click's forward once. The clock
+   * stops when every variant has a snapshot covering the backlog. Default 1.
+   */
+  variants?: number;
   progressEveryMs?: number;
   say: (message: string) => void;
 }
@@ -68,6 +79,7 @@ export interface ThroughputOptions {
  */
 export async function measureUpdaterThroughput(options: ThroughputOptions): Promise<ThroughputRow> {
   const { stack, method, count, say } = options;
+  const names = Array.from({ length: options.variants ?? 1 }, (_, i) => (i === 0 ? method : `${method}-${i + 1}`));
   const backlog = await produceClickBacklog({ kafka: stack.kafka, events: stack.topics.events, clicks: options.clicks, count });
   say(`${method}: ${count} clicks on ${stack.topics.events.name} in ${(backlog.produceMs / 1000).toFixed(1)} s; starting the updater`);
   const watch = await watchSnapshots(stack.kafka, stack.topics.adapters);
@@ -83,7 +95,7 @@ export async function measureUpdaterThroughput(options: ThroughputOptions): Prom
         KAFKA_BROKERS: stack.brokers,
         RECO_TOPIC_PREFIX: options.topicPrefix,
         RECO_GROUP_ID: groupId,
-        RECO_VARIANTS: method,
+        RECO_VARIANTS: names.map((n) => (n === method ? n : `${n}:${method}`)).join(','),
         RECO_BACKBONE_DIR: options.backboneDir,
         RECO_PUBLISH_INTERVAL_MS: String(options.publishIntervalMs),
         LOG_LEVEL: 'warn',
@@ -100,7 +112,9 @@ export async function measureUpdaterThroughput(options: ThroughputOptions): Prom
     let covering: SeenSnapshot | undefined;
     while (!covering && Date.now() < deadline) {
       if (crashed !== undefined) throw new Error(`the ${method} updater exited with code ${String(crashed)}:\n${updater.output().slice(-4000)}`);
-      covering = watch.seen.find((s) => s.meta.variant === method && coversBacklog(s.meta.offsets, backlog.endOffsets));
+      const covered = names.map((n) => watch.seen.find((s) => s.meta.variant === n && coversBacklog(s.meta.offsets, backlog.endOffsets)));
+      // The run ends with the last variant to cover the backlog.
+      covering = covered.every((c) => c !== undefined) ? covered.reduce((a, b) => ((b?.meta.publishedAt ?? 0) > (a?.meta.publishedAt ?? 0) ? b : a)) : undefined;
       if (!covering && Date.now() >= nextProgress) {
         nextProgress += progressEveryMs;
         say(`${method}: ${progressLine(watch.seen.at(-1), count, clockStartAt, await scrape(updater.url), method)}`);
@@ -132,6 +146,9 @@ export async function measureUpdaterThroughput(options: ThroughputOptions): Prom
       readyzLagS: (noticedAt - clockStartAt) / 1000,
       backboneEngine: backboneEngine(metrics),
       stopExitCode: null,
+      variants: names.length,
+      cacheHits: sampleSum(metrics, 'reco_backbone_cache_lookups_total', { result: 'hit' }) ?? null,
+      cacheMisses: sampleSum(metrics, 'reco_backbone_cache_lookups_total', { result: 'miss' }) ?? null,
     } satisfies ThroughputRow;
     if (watch.undecodable.length > 0) say(`${method}: warning: ${watch.undecodable.length} undecodable snapshot message(s): ${watch.undecodable[0]}`);
     say(
