@@ -49,7 +49,15 @@ export async function startServingEngine(backbone: Backbone, settings: EngineSet
         })
       : undefined;
   // Scoring and top-k on the same engine: a request's h · E^T over the catalogue in native code.
-  const ranker = created.engine === 'onnx' ? await OrtItemRanker.create(backbone.config.dim, { threads: settings.threads }) : undefined;
+  // Without it (TF.js engine, or a ranker session that fails to build) scores are computed in JavaScript.
+  let ranker: OrtItemRanker | undefined;
+  if (created.engine === 'onnx') {
+    try {
+      ranker = await OrtItemRanker.create(backbone.config.dim, { threads: settings.threads });
+    } catch (error) {
+      log(`ONNX Runtime item ranker unavailable (${String(error)}); ranking in JavaScript`);
+    }
+  }
   return {
     fast: { runner: cache ?? batching, ranker },
     engine: created.engine,

@@ -148,7 +148,7 @@ function concat(batches: SequenceBatch[], rows: number, maxLen: number): Sequenc
 }
 
 /** Rows [start, start + count) of an output, as views (no copy). */
-export function slice(out: BackboneRunOutput, start: number, count: number): BackboneRunOutput {
+function slice(out: BackboneRunOutput, start: number, count: number): BackboneRunOutput {
   const d = out.dim;
   const view = (a: Float32Array): Float32Array => a.subarray(start * d, (start + count) * d);
   return { batchSize: count, dim: d, userState: view(out.userState), blockOutputs: out.blockOutputs.map(view) };
