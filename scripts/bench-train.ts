@@ -25,7 +25,7 @@ import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { createSyntheticWorld } from '@reco/data';
-import { METHOD_NAMES } from '@reco/model';
+import { METHOD_NAMES, type StepBenchRow } from '@reco/model';
 import type { LocalKafka } from '@reco/stream';
 import type { Kafka } from 'kafkajs';
 import { runJsonScript } from './lib/run-json-script.js';
@@ -63,17 +63,7 @@ if (flags.engine !== undefined && !ENGINES.includes(flags.engine)) throw new Err
 for (const name of ['batch-size', 'fresh-per-step', 'steps', 'warmup'] as const) if (flags[name] !== undefined) positiveInteger(flags[name], name);
 
 /** The step benchmark's row (shared/model/src/cli/bench-method.ts) with the ratios its parent adds. */
-interface StepRow {
-  method: string;
-  trainableParams: number;
-  stepMsMedian: number;
-  examplesPerSec: number;
-  peakRssMb: number;
-  baseRssMb: number;
-  peakTfBytes: number;
-  stepTimeVsLadder: number | null;
-  peakTfBytesVsLadder: number | null;
-}
+type StepRow = StepBenchRow & { stepTimeVsLadder: number | null; peakTfBytesVsLadder: number | null };
 
 type EndToEndRow = ThroughputRow & { ladderFasterBy: number | null; peakRssVsLadder: number | null };
 

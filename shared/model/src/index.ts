@@ -25,6 +25,8 @@ export { TfjsBackboneRunner, type BackboneRunOutput, type BackboneRunner } from 
 export { BatchingBackboneRunner, type BatchingRunnerOptions } from './batching-runner.js';
 export { CachedBackboneRunner, type CacheStats, type CachedRunnerOptions } from './cached-runner.js';
 export { PlainScorer } from './plain-scoring.js';
+/** A row of the training step benchmark (`bench:train`'s first table), for the script that runs it. */
+export type { BenchRow as StepBenchRow } from './cli/bench-method.js';
 export {
   CHECKPOINT_FORMAT,
   CHECKPOINT_FORMAT_VERSION,
