@@ -1,5 +1,5 @@
 import type { FastPath } from './live-model.js';
-import { BatchingBackboneRunner, CachedBackboneRunner, createBackboneRunner, OrtItemRanker, type Backbone, type BackboneEngine } from './model-api.js';
+import { BatchingBackboneRunner, CachedBackboneRunner, countLookupsInto, createBackboneRunner, OrtItemRanker, type Backbone, type BackboneEngine } from './model-api.js';
 import type { ServingMetrics } from './metrics.js';
 
 export interface EngineSettings {
@@ -40,13 +40,7 @@ export async function startServingEngine(backbone: Backbone, settings: EngineSet
   });
   const cache =
     settings.cacheEntries > 0
-      ? new CachedBackboneRunner(batching, {
-          maxEntries: settings.cacheEntries,
-          onLookup: (hits, misses) => {
-            if (hits > 0) metrics.backboneCacheLookups.inc({ result: 'hit' }, hits);
-            if (misses > 0) metrics.backboneCacheLookups.inc({ result: 'miss' }, misses);
-          },
-        })
+      ? new CachedBackboneRunner(batching, { maxEntries: settings.cacheEntries, onLookup: countLookupsInto(metrics.backboneCacheLookups) })
       : undefined;
   // Scoring and top-k on the same engine: a request's h · E^T over the catalogue in native code.
   // Without it (TF.js engine, or a ranker session that fails to build) scores are computed in JavaScript.

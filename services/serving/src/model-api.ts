@@ -6,6 +6,7 @@ export {
   Backbone,
   BatchingBackboneRunner,
   CachedBackboneRunner,
+  countLookupsInto,
   createBackboneRunner,
   isBackboneEngine,
   OrtItemRanker,

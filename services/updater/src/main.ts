@@ -1,4 +1,4 @@
-import { CachedBackboneRunner, createBackboneRunner, initBackend, loadCheckpoint } from '@reco/model';
+import { CachedBackboneRunner, countLookupsInto, createBackboneRunner, initBackend, loadCheckpoint } from '@reco/model';
 import { consoleLogger, createKafkaClient, ensureTopics, topicSpecs, withRetries } from '@reco/stream';
 import { buildApp } from './app.js';
 import { readUpdaterConfig } from './config.js';
@@ -32,13 +32,7 @@ logger.info({ engine: engine.engine, threads: config.ortThreads, cacheEntries: c
 metrics.backboneEngine.set({ engine: engine.engine }, 1);
 const runner =
   config.backboneCacheEntries > 0
-    ? new CachedBackboneRunner(engine.runner, {
-        maxEntries: config.backboneCacheEntries,
-        onLookup: (hits, misses) => {
-          if (hits > 0) metrics.backboneCacheLookups.inc({ result: 'hit' }, hits);
-          if (misses > 0) metrics.backboneCacheLookups.inc({ result: 'miss' }, misses);
-        },
-      })
+    ? new CachedBackboneRunner(engine.runner, { maxEntries: config.backboneCacheEntries, onLookup: countLookupsInto(metrics.backboneCacheLookups) })
     : engine.runner;
 const variants = config.variants.map((spec) => {
   const resumeFrom = latest.get(spec.name);

@@ -122,6 +122,17 @@ export class CachedBackboneRunner implements BackboneRunner {
   }
 }
 
+/**
+ * An `onLookup` that adds a call's hits and misses to a counter labelled by `result` (both
+ * services export them as reco_backbone_cache_lookups_total; a prom-client Counter fits).
+ */
+export function countLookupsInto(counter: { inc(labels: { result: 'hit' | 'miss' }, value: number): void }): (hits: number, misses: number) => void {
+  return (hits, misses) => {
+    if (hits > 0) counter.inc({ result: 'hit' }, hits);
+    if (misses > 0) counter.inc({ result: 'miss' }, misses);
+  };
+}
+
 /** A compact exact key for one id row: its bytes read as UTF-16 code units (two per int32). */
 function sequenceKey(ids: Int32Array, start: number, length: number): string {
   const units = new Uint16Array(ids.buffer, ids.byteOffset + start * 4, length * 2);

@@ -23,7 +23,7 @@ export type { BackboneModifiers } from './backbone-modifiers.js';
 export { Backbone, type BackboneOutput } from './backbone.js';
 export { TfjsBackboneRunner, type BackboneRunOutput, type BackboneRunner } from './backbone-runner.js';
 export { BatchingBackboneRunner, type BatchingRunnerOptions } from './batching-runner.js';
-export { CachedBackboneRunner, type CacheStats, type CachedRunnerOptions } from './cached-runner.js';
+export { CachedBackboneRunner, countLookupsInto, type CacheStats, type CachedRunnerOptions } from './cached-runner.js';
 export { PlainScorer } from './plain-scoring.js';
 /** A row of the training step benchmark (`bench:train`'s first table), for the script that runs it. */
 export type { BenchRow as StepBenchRow } from './cli/bench-method.js';
