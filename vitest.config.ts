@@ -35,6 +35,7 @@ export default defineConfig({
     projects: [
       project('@reco/stream', 'shared/stream', true),
       project('@reco/data', 'shared/data', false),
+      project('@reco/report', 'shared/report', false),
       project('@reco/model', 'shared/model', false),
       project('@reco/serving', 'services/serving', true),
       project('@reco/updater', 'services/updater', true),

@@ -102,8 +102,6 @@ export { ReplayBuffer, type ReplayBufferOptions } from './replay-buffer.js';
 export { PrequentialTracker, type PrequentialFigures, type PrequentialOptions, type PrequentialWindow } from './prequential.js';
 export { publishDecision, type PublishDecision, type PublishPolicy, type PublishReason, type PublishState } from './publish-policy.js';
 export { validateCandidate, type GateConfig, type GateDecision, type GateFigures, type GateInput, type GateRejection } from './validation-gate.js';
-export { escapeXml, renderLineChartSvg, type ChartPoint, type ChartSeries, type LineChartOptions, type VerticalMarker } from './line-chart-svg.js';
-export { createProgressReporter, silentProgress, type ProgressReporter, type ProgressReporterOptions, type ProgressStream } from './progress-reporter.js';
 export { fromMessageParts, toMessageParts, type AdaptationMessageParts } from './adaptation/snapshot-message.js';
 export { parseVariants, type VariantSpec } from './adaptation/variant-spec.js';
 export * from './onnx/index.js';

@@ -4,7 +4,7 @@ import { createAdaptation } from '../adaptation/create-adaptation.js';
 import { loadCheckpoint } from '../checkpoint.js';
 import { ItemCatalogue } from '../item-catalogue.js';
 import { OnlineTrainer } from '../online-trainer.js';
-import { createProgressReporter } from '../progress-reporter.js';
+import { createProgressReporter } from '@reco/report';
 import type { PrequentialWindow } from '../prequential.js';
 import { median, replayStream } from '../stream-replay.js';
 import type { CliEnvironment } from './cli-config.js';

@@ -1,5 +1,5 @@
 import type { DriftEvent } from '@reco/data';
-import { renderLineChartSvg } from '../line-chart-svg.js';
+import { renderLineChartSvg } from '@reco/report';
 import type { EvalMethodResult } from './eval-method.js';
 
 const pct = (x: number): string => (Number.isFinite(x) ? x.toFixed(3) : '-');

@@ -2,7 +2,7 @@ import { access } from 'node:fs/promises';
 import { join } from 'node:path';
 import { initBackend } from '../backend.js';
 import { type LoadedCheckpoint, loadCheckpoint, saveCheckpoint } from '../checkpoint.js';
-import { createProgressReporter } from '../progress-reporter.js';
+import { createProgressReporter } from '@reco/report';
 import { DEFAULT_PRETRAIN, type PretrainResult, pretrainBackbone } from '../pretrain.js';
 import type { CliEnvironment } from './cli-config.js';
 import type { DatasetSplit } from './dataset-split.js';
