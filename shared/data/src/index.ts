@@ -17,7 +17,14 @@ export {
   type SyntheticWorldOptions,
 } from './synthetic-world.js';
 export { PROGRESS_EVERY, type LoadOptions, type LoadProgress } from './file-lines.js';
-export { loadMovieLens100k, loadMovieLensRatings } from './movielens.js';
+export type { ItemMetadata } from './item-metadata.js';
+export {
+  loadMovieLens100k,
+  loadMovieLensLatest,
+  loadMovieLensMovies,
+  loadMovieLensRatings,
+  type MovieLensLoadOptions,
+} from './movielens.js';
 export { loadInteractionsFile, SECONDS_THRESHOLD } from './interactions-file.js';
 export { loadDataset, type LoadedDataset } from './load-dataset.js';
 export { groupByUser, leaveOneOutSplit, timeSplit } from './splits.js';

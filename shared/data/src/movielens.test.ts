@@ -3,7 +3,7 @@ import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { DatasetFormatError } from './dataset-error.js';
 import type { LoadProgress } from './file-lines.js';
-import { loadMovieLens100k, loadMovieLensRatings } from './movielens.js';
+import { loadMovieLens100k, loadMovieLensLatest, loadMovieLensMovies, loadMovieLensRatings } from './movielens.js';
 
 const fixture = (name: string): string => fileURLToPath(new URL(`./fixtures/${name}`, import.meta.url));
 
@@ -60,5 +60,79 @@ describe('loadMovieLens100k', () => {
   it('rejects a non-numeric user id with its line', async () => {
     const file = fixture('u-bad-user.data');
     await expect(loadMovieLens100k(file)).rejects.toMatchObject({ file, line: 2, reason: "user id 'abc' is not a non-negative integer" });
+  });
+});
+
+describe('loadMovieLensLatest', () => {
+  it('reads ratings.csv after its header as clicks in time order, seconds -> ms', async () => {
+    const events = await loadMovieLensLatest(fixture('ml-latest/ratings.csv'));
+    expect(events).toEqual([
+      { userId: '2', itemId: '29', type: 'click', ts: 964980000000 },
+      { userId: '1', itemId: '3', type: 'click', ts: 964981247000 },
+      { userId: '3', itemId: '1', type: 'click', ts: 964982000000 },
+      { userId: '1', itemId: '1', type: 'click', ts: 964982703000 },
+      { userId: '2', itemId: '7789', type: 'click', ts: 964983000000 },
+      { userId: '3', itemId: '114335', type: 'click', ts: 964990000000 },
+    ]);
+  });
+
+  it('keeps only ratings at or above minRating', async () => {
+    const events = await loadMovieLensLatest(fixture('ml-latest/ratings.csv'), { minRating: 3 });
+    expect(events.map((e) => `${e.userId}:${e.itemId}`)).toEqual(['2:29', '1:1', '2:7789', '3:114335']);
+  });
+
+  it('applies minRating to the other MovieLens layouts too', async () => {
+    const events = await loadMovieLensRatings(fixture('ratings.dat'), { minRating: 4 });
+    expect(events.map((e) => e.itemId)).toEqual(['3068', '1193', '1357']);
+  });
+
+  it('refuses a minRating that would compare false against every rating', async () => {
+    await expect(loadMovieLensLatest(fixture('ml-latest/ratings.csv'), { minRating: Number.NaN })).rejects.toThrow(RangeError);
+  });
+
+  it('names the file and the line of a wrong header, blank lines counted', async () => {
+    const file = fixture('ratings-latest-wrong-header.csv');
+    const error = await loadMovieLensLatest(file).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(DatasetFormatError);
+    expect((error as DatasetFormatError).message).toBe(
+      `${file}:2: expected the header 'userId,movieId,rating,timestamp', found 'user_id,movie_id,rating,timestamp'`,
+    );
+  });
+
+  it('refuses another CSV layout instead of reading its columns as ratings', async () => {
+    const file = fixture('interactions.csv');
+    await expect(loadMovieLensLatest(file)).rejects.toMatchObject({ file, line: 1, reason: expect.stringMatching(/^expected the header/) as unknown });
+  });
+
+  it('names the line of a bad rating', async () => {
+    const file = fixture('ratings-latest-bad-rating.csv');
+    await expect(loadMovieLensLatest(file)).rejects.toMatchObject({ file, line: 3, reason: "rating 'four' is not a number" });
+  });
+});
+
+describe('loadMovieLensMovies', () => {
+  it('reads titles, quoted ones included, and splits genres', async () => {
+    const movies = await loadMovieLensMovies(fixture('ml-latest/movies.csv'));
+    expect([...movies]).toEqual([
+      ['1', { title: 'Paper Boats (1995)', categories: ['Adventure', 'Animation', 'Children'] }],
+      ['3', { title: 'Lighthouse, The (1998)', categories: ['Drama', 'Mystery'] }],
+      ['29', { title: 'Quote "Unquote" (2001)', categories: ['Comedy'] }],
+      ['7789', { title: 'Static (2002)', categories: [] }],
+    ]);
+  });
+
+  it('points at an unquoted title holding a comma', async () => {
+    const file = fixture('movies-unquoted-comma.csv');
+    await expect(loadMovieLensMovies(file)).rejects.toMatchObject({ file, line: 3, reason: 'expected 3 fields (movieId, title, genres), found 4; quote a title that holds a comma' });
+  });
+
+  it('refuses a movie listed twice, naming the second line', async () => {
+    const file = fixture('movies-duplicate-id.csv');
+    await expect(loadMovieLensMovies(file)).rejects.toMatchObject({ file, line: 4, reason: 'movie id 1 is listed twice' });
+  });
+
+  it('checks the header', async () => {
+    const file = fixture('ml-latest/ratings.csv');
+    await expect(loadMovieLensMovies(file)).rejects.toMatchObject({ file, line: 1, reason: expect.stringMatching(/'movieId,title,genres'/) as unknown });
   });
 });

@@ -2,11 +2,11 @@ import { mkdtemp, readFile, rm, truncate, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
-import { createRng } from '@reco/data';
+import { createRng, type ItemMetadata } from '@reco/data';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { initBackend } from './backend.js';
 import { Backbone } from './backbone.js';
-import { CheckpointError, WEIGHTS_FILE, loadCheckpoint, saveCheckpoint } from './checkpoint.js';
+import { CheckpointError, MANIFEST_FILE, WEIGHTS_FILE, loadCheckpoint, readCheckpointManifest, saveCheckpoint } from './checkpoint.js';
 
 const config = { numItems: 12, dim: 8, blocks: 2, heads: 2, maxLen: 6, ffnDim: 16, layerNormEpsilon: 1e-5 };
 const itemIds = Array.from({ length: 12 }, (_, i) => `item-${i}`);
@@ -70,5 +70,50 @@ describe('checkpoint', () => {
     await truncate(path, 64);
     await expect(loadCheckpoint(join(dir, 'e'))).rejects.toThrow(/64 bytes.*truncated/);
     await expect(loadCheckpoint(join(dir, 'nope'))).rejects.toThrow(/cannot read checkpoint manifest/);
+  });
+
+  it('carries item metadata for vocabulary items only, without changing the backbone id', async () => {
+    const plainId = await saveCheckpoint(join(dir, 'f'), backbone, itemIds);
+    const withExtraField = { title: 'Lighthouse, The (1998)', categories: ['Drama', 'Mystery'], rating: 4 };
+    const titles = new Map<string, ItemMetadata>([
+      ['item-3', withExtraField],
+      ['not-in-vocabulary', { title: 'Elsewhere', categories: ['Comedy'] }],
+      ['item-0', { title: 'Static (2002)', categories: [] }],
+    ]);
+    const id = await saveCheckpoint(join(dir, 'g'), backbone, itemIds, { note: 'with titles' }, { itemMetadata: titles });
+    expect(id).toBe(plainId);
+    const manifest = await readCheckpointManifest(join(dir, 'g'));
+    // Vocabulary order, and only title and categories, whatever else the caller's entries held.
+    expect(manifest.items).toEqual({
+      'item-0': { title: 'Static (2002)', categories: [] },
+      'item-3': { title: 'Lighthouse, The (1998)', categories: ['Drama', 'Mystery'] },
+    });
+    expect(Object.keys(manifest.items ?? {})).toEqual(['item-0', 'item-3']);
+    const loaded = await loadCheckpoint(join(dir, 'g'));
+    expect(loaded.backboneId).toBe(plainId);
+    expect([...loaded.itemMetadata]).toEqual([
+      ['item-0', { title: 'Static (2002)', categories: [] }],
+      ['item-3', { title: 'Lighthouse, The (1998)', categories: ['Drama', 'Mystery'] }],
+    ]);
+    loaded.backbone.dispose();
+  });
+
+  it('loads a manifest without items, as written before metadata existed, with empty item metadata', async () => {
+    await saveCheckpoint(join(dir, 'h'), backbone, itemIds);
+    const raw = JSON.parse(await readFile(join(dir, 'h', MANIFEST_FILE), 'utf8')) as Record<string, unknown>;
+    expect(raw).not.toHaveProperty('items');
+    const loaded = await loadCheckpoint(join(dir, 'h'));
+    expect(loaded.itemMetadata.size).toBe(0);
+    loaded.backbone.dispose();
+  });
+
+  it('refuses malformed items, naming the manifest', async () => {
+    const path = join(dir, 'i', MANIFEST_FILE);
+    await saveCheckpoint(join(dir, 'i'), backbone, itemIds, {}, { itemMetadata: new Map([['item-1', { title: 'One', categories: ['A'] }]]) });
+    const manifest = JSON.parse(await readFile(path, 'utf8')) as Record<string, unknown>;
+    await writeFile(path, JSON.stringify({ ...manifest, items: { 'item-1': { title: 'One', categories: 'A' } } }));
+    await expect(loadCheckpoint(join(dir, 'i'))).rejects.toThrow(new RegExp(`${path}: items\\['item-1'\\] needs a string title`));
+    await writeFile(path, JSON.stringify({ ...manifest, items: { stranger: { title: 'X', categories: [] } } }));
+    await expect(loadCheckpoint(join(dir, 'i'))).rejects.toThrow(/items names 'stranger', which is not in itemIds/);
   });
 });

@@ -1,6 +1,7 @@
 import { createHash, randomUUID } from 'node:crypto';
 import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import type { ItemMetadata } from '@reco/data';
 import * as tf from '@tensorflow/tfjs-core';
 import { Backbone } from './backbone.js';
 import { type BackboneConfig, backboneWeightSpecs, validateBackboneConfig } from './backbone-config.js';
@@ -32,6 +33,12 @@ export interface CheckpointManifest {
   config: BackboneConfig;
   /** External item ids; the item at position i has vocabulary id i + FIRST_ITEM_ID. */
   itemIds: string[];
+  /**
+   * Titles and categories of the vocabulary items that have them, so that whoever serves this
+   * backbone can show what it recommends. Absent from checkpoints written without metadata. It
+   * lives outside the weights file, so adding or changing it never changes the backbone id.
+   */
+  items?: Record<string, ItemMetadata>;
   tensors: TensorIndexEntry[];
   weightsFile: string;
   weightsByteLength: number;
@@ -44,6 +51,8 @@ export interface CheckpointManifest {
 export interface LoadedCheckpoint {
   backbone: Backbone;
   itemIds: string[];
+  /** From the manifest's `items`; empty when the checkpoint carries none. */
+  itemMetadata: Map<string, ItemMetadata>;
   backboneId: string;
   manifest: CheckpointManifest;
 }
@@ -84,11 +93,33 @@ export async function encodeWeights(backbone: Backbone): Promise<{ bytes: Uint8A
   return { bytes, index };
 }
 
+export interface SaveCheckpointOptions {
+  /** Any superset of the vocabulary (a whole movies.csv, say): only the vocabulary's entries are kept. */
+  itemMetadata?: ReadonlyMap<string, ItemMetadata>;
+}
+
+function vocabularyMetadata(itemIds: readonly string[], all: ReadonlyMap<string, ItemMetadata>): Record<string, ItemMetadata> {
+  const entries: [string, ItemMetadata][] = [];
+  for (const id of itemIds) {
+    const item = all.get(id);
+    // Copied field by field so that extra properties a caller's objects carry stay out of the manifest.
+    if (item !== undefined) entries.push([id, { title: item.title, categories: [...item.categories] }]);
+  }
+  // fromEntries defines own properties, so an item id such as '__proto__' cannot reach the prototype.
+  return Object.fromEntries(entries);
+}
+
 /**
  * Writes the checkpoint and returns its backbone id. The weights go first and the manifest last,
  * each through a temporary file and a rename, so a folder with a manifest is always complete.
  */
-export async function saveCheckpoint(dir: string, backbone: Backbone, itemIds: readonly string[], metadata: Record<string, unknown> = {}): Promise<string> {
+export async function saveCheckpoint(
+  dir: string,
+  backbone: Backbone,
+  itemIds: readonly string[],
+  metadata: Record<string, unknown> = {},
+  options: SaveCheckpointOptions = {},
+): Promise<string> {
   if (itemIds.length !== backbone.config.numItems) {
     throw new Error(`checkpoint vocabulary has ${itemIds.length} items, the backbone ${backbone.config.numItems}`);
   }
@@ -99,6 +130,7 @@ export async function saveCheckpoint(dir: string, backbone: Backbone, itemIds: r
     formatVersion: CHECKPOINT_FORMAT_VERSION,
     config: backbone.config,
     itemIds: [...itemIds],
+    ...(options.itemMetadata === undefined ? {} : { items: vocabularyMetadata(itemIds, options.itemMetadata) }),
     tensors: index,
     weightsFile: WEIGHTS_FILE,
     weightsByteLength: bytes.byteLength,
@@ -138,7 +170,23 @@ async function readManifest(path: string): Promise<CheckpointManifest> {
   if (m.config === undefined || !Array.isArray(m.itemIds) || !Array.isArray(m.tensors) || typeof m.weightsSha256 !== 'string') {
     throw new CheckpointError(`checkpoint manifest ${path} lacks config, itemIds, tensors or weightsSha256`, path);
   }
+  checkItems(m.items, m.itemIds, path);
   return m as CheckpointManifest;
+}
+
+function checkItems(items: unknown, itemIds: readonly string[], path: string): void {
+  if (items === undefined) return;
+  if (typeof items !== 'object' || items === null || Array.isArray(items)) {
+    throw new CheckpointError(`checkpoint manifest ${path}: items is not an object keyed by item id`, path);
+  }
+  const vocabulary = new Set(itemIds);
+  for (const [id, entry] of Object.entries(items as Record<string, unknown>)) {
+    if (!vocabulary.has(id)) throw new CheckpointError(`checkpoint manifest ${path}: items names '${id}', which is not in itemIds`, path);
+    const item = entry as Partial<ItemMetadata> | null;
+    if (typeof item?.title !== 'string' || !Array.isArray(item.categories) || !item.categories.every((c) => typeof c === 'string')) {
+      throw new CheckpointError(`checkpoint manifest ${path}: items['${id}'] needs a string title and an array of string categories`, path);
+    }
+  }
 }
 
 /** Reads the manifest only (e.g. to learn the backbone id without loading weights). */
@@ -196,5 +244,11 @@ export async function loadCheckpoint(dir: string): Promise<LoadedCheckpoint> {
     const data = new Float32Array(aligned.buffer, entry.offset, entry.byteLength / 4);
     tensors.set(spec.name, tf.tensor(data, spec.shape, 'float32'));
   }
-  return { backbone: new Backbone(config, tensors), itemIds: manifest.itemIds, backboneId: actual, manifest };
+  return {
+    backbone: new Backbone(config, tensors),
+    itemIds: manifest.itemIds,
+    itemMetadata: new Map(Object.entries(manifest.items ?? {})),
+    backboneId: actual,
+    manifest,
+  };
 }
