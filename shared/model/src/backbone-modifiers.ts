@@ -13,6 +13,8 @@ export interface BackboneModifiers {
    * Return `base` itself to leave a weight alone.
    */
   weight?: (name: string, base: tf.Tensor) => tf.Tensor;
+  /** Applied to the item + position embeddings [B*L, d] before the first block (pretraining's dropout). */
+  embeddingOutput?: (x: tf.Tensor2D) => tf.Tensor2D;
   /** Applied to block `block`'s attention sublayer output before the residual add (adapters). */
   attentionOutput?: (block: number, y: tf.Tensor2D) => tf.Tensor2D;
   /** Applied to block `block`'s feed-forward sublayer output before the residual add. */

@@ -118,6 +118,7 @@ export class Backbone {
     const d = config.dim;
     const items = embeddingLookup(w('item_embedding') as tf.Tensor2D, ids);
     let x = tf.reshape<tf.Rank.R2>(tf.add(items, w('position_embedding')), [batch * len, d]);
+    if (modifiers.embeddingOutput !== undefined) x = modifiers.embeddingOutput(x);
     const mask = causalPaddingMask(ids, PAD_ID);
 
     const prompt = modifiers.prompt;

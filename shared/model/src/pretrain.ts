@@ -1,33 +1,55 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { type Interaction, type Rng, createRng, groupByUser } from '@reco/data';
+import { type Interaction, type Rng, createRng } from '@reco/data';
 import { Backbone } from './backbone.js';
-import { type BackboneConfig, DEFAULT_BACKBONE_SHAPE, FIRST_ITEM_ID, PAD_ID, UNK_ID } from './backbone-config.js';
+import { backboneRanker } from './backbone-ranker.js';
+import { type BackboneConfig, DEFAULT_BACKBONE_SHAPE, FIRST_ITEM_ID, PAD_ID, UNK_ID, backboneWeightSpecs } from './backbone-config.js';
+import { dropout } from './dropout.js';
+import { embeddingLookup } from './embedding-lookup.js';
+import { type BaselineRow, evaluateBaselines } from './evaluation/baseline-suite.js';
+import { type EvaluationProtocol, type ProtocolSummary, SERVING_PROTOCOL, evaluateCases } from './evaluation/protocol.js';
 import { registerGradients } from './gradients.js';
+import { learningRateAt } from './learning-rate-schedule.js';
 import { matMul } from './matmul.js';
 import { NegativeSampler } from './negative-sampler.js';
-import { RankingAccumulator, type RankingSummary, fullRank, sampledRank } from './ranking-metrics.js';
+import { preparePretrainData, trainingWindows } from './pretrain-data.js';
 import { softmaxCrossEntropy } from './softmax-cross-entropy.js';
 
 /**
- * Offline pretraining of the backbone, SASRec-style: every position of every training sequence
- * predicts the next item, with a full softmax over the backbone's catalogue. Full rather than
- * sampled softmax because at catalogue sizes of a few thousand the [B·L, V] product is cheap next
- * to the transformer's backward pass (measured: ~0.85 s per 128x50 step with V = 1,000 on WASM)
- * and it gives the sharpest full-ranking HR@10 per step, which matters with a two-minute budget.
+ * Offline pretraining of the backbone, SASRec-style: every position of every training window
+ * predicts the next item.
  *
- * Validation is leave-one-out: each user's last pretraining event is held out and ranked against
- * the whole backbone catalogue (full protocol), next to a popularity baseline on the same targets.
+ * The loss is a sampled softmax: each position's target against the batch's targets plus
+ * `negatives` items drawn uniformly from the catalogue. On a real catalogue (7,000 items in
+ * MovieLens latest-small's pretraining part) the full [B·L, V] product cost more than the whole
+ * transformer (measured 1.2 s per step of 64 windows on WASM, almost all of it the output layer);
+ * with 1,024 candidates a step is several times cheaper and HR@10 is no worse.
+ *
+ * Generalisation comes from dropout (embeddings and each sublayer's output), decoupled weight
+ * decay on the matrices, warm-up + cosine learning rate, random window offsets per epoch, and
+ * early stopping: after every epoch the model is ranked on the validation targets under the
+ * evaluation protocol (full ranking, seen items excluded), the best epoch's weights are kept and
+ * training stops after `patience` epochs without improvement. The test targets are ranked once,
+ * by the restored best weights, next to the classic baselines on the same split.
  */
 export interface PretrainOptions {
-  /** The pretraining log, any order (sorted by ts here). */
+  /** The pretraining log, any order. */
   interactions: readonly Interaction[];
   shape?: Partial<Omit<BackboneConfig, 'numItems'>>;
+  /** Most epochs to run; early stopping usually ends sooner. */
   epochs?: number;
   batchSize?: number;
   learningRate?: number;
   seed?: number;
   /** Share of input items replaced by UNK, so UNK (how the backbone sees a new item) means "some item". */
   unkRate?: number;
+  dropout?: number;
+  /** Decoupled weight decay per unit of learning rate (AdamW), on matrices and embeddings. */
+  weightDecay?: number;
+  /** Sampled negatives per step; 0 means a full softmax over the catalogue. */
+  negatives?: number;
+  /** Epochs without a better validation HR@10 before stopping. */
+  patience?: number;
+  protocol?: EvaluationProtocol;
   onStep?: (progress: PretrainStep) => void;
   onEpoch?: (report: PretrainEpoch) => void;
 }
@@ -45,55 +67,55 @@ export interface PretrainEpoch {
   loss: number;
   seconds: number;
   examplesPerSec: number;
-  validation: LeaveOneOutSummary;
+  validation: ProtocolSummary;
+  /** Whether this epoch is the best so far (its weights are the ones kept). */
+  best: boolean;
 }
 
 export interface PretrainResult {
-  /** Frozen (plain tensors); the caller owns and disposes it. */
+  /** Frozen (plain tensors), the best validation epoch's weights; the caller disposes it. */
   backbone: Backbone;
   itemIds: string[];
   epochs: PretrainEpoch[];
-  validation: LeaveOneOutSummary;
-  popularity: LeaveOneOutSummary;
+  bestEpoch: number;
+  stoppedEarly: boolean;
+  /** The kept weights on the validation targets (what selected them). */
+  validation: ProtocolSummary;
+  /** The kept weights on the test targets: the figure to report. */
+  test: ProtocolSummary;
+  /** Popularity, item-kNN and Markov fitted on the same training part, same targets. */
+  baselines: BaselineRow[];
+  /** Training-part click count per vocabulary slot. */
+  counts: Float32Array;
   trainSeconds: number;
   trainSequences: number;
   validationUsers: number;
+  settings: PretrainSettings;
 }
 
-export const DEFAULT_PRETRAIN = { epochs: 20, batchSize: 64, learningRate: 3e-3, seed: 1, unkRate: 0.02 } as const;
-
-interface PretrainData {
-  itemIds: string[];
-  /** Training windows of up to maxLen + 1 backbone ids. */
-  windows: number[][];
-  validation: { history: number[]; target: number }[];
-  counts: Float32Array;
+export interface PretrainSettings {
+  epochs: number;
+  batchSize: number;
+  learningRate: number;
+  dropout: number;
+  weightDecay: number;
+  negatives: number;
+  patience: number;
+  unkRate: number;
+  seed: number;
 }
 
-function prepare(interactions: readonly Interaction[], maxLen: number): PretrainData {
-  const sorted = [...interactions].sort((a, b) => a.ts - b.ts);
-  const itemIds: string[] = [];
-  const slot = new Map<string, number>();
-  for (const e of sorted) {
-    if (!slot.has(e.itemId)) {
-      slot.set(e.itemId, itemIds.length + FIRST_ITEM_ID);
-      itemIds.push(e.itemId);
-    }
-  }
-  const windows: number[][] = [];
-  const validation: PretrainData['validation'] = [];
-  const counts = new Float32Array(itemIds.length + FIRST_ITEM_ID);
-  const users = [...groupByUser(sorted).entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
-  for (const [, events] of users) {
-    const seq = events.map((e) => slot.get(e.itemId) ?? UNK_ID);
-    const train = seq.length >= 3 ? seq.slice(0, -1) : seq;
-    if (seq.length >= 3) validation.push({ history: train, target: seq[seq.length - 1] ?? UNK_ID });
-    for (const s of train) counts[s] = (counts[s] ?? 0) + 1;
-    // Windows of maxLen + 1 from the end backwards, so the most recent behaviour is always used.
-    for (let end = train.length; end >= 2; end -= maxLen) windows.push(train.slice(Math.max(0, end - maxLen - 1), end));
-  }
-  return { itemIds, windows, validation, counts };
-}
+export const DEFAULT_PRETRAIN: Readonly<PretrainSettings> = Object.freeze({
+  epochs: 60,
+  batchSize: 64,
+  learningRate: 3e-3,
+  dropout: 0.2,
+  weightDecay: 0.01,
+  negatives: 1024,
+  patience: 6,
+  unkRate: 0.02,
+  seed: 1,
+});
 
 function shuffled(n: number, rng: Rng): number[] {
   const order = Array.from({ length: n }, (_, i) => i);
@@ -122,103 +144,112 @@ function batchTensors(windows: readonly number[][], maxLen: number, unkRate: num
   return { ids, targets, weights };
 }
 
-/** HR@10/NDCG@10/MRR of the held-out last items under both protocols, always labelled. */
-export interface LeaveOneOutSummary {
-  /** Against the whole backbone catalogue (PAD and UNK never compete). */
-  full: RankingSummary;
-  /** Against 100 uniformly sampled items the user has not interacted with (seeded). */
-  sampled: RankingSummary;
-}
-
-type Case = { history: number[]; target: number };
-
-function sampledNegatives(cases: readonly Case[], numSlots: number): Int32Array[] {
-  const sampler = new NegativeSampler({ rng: createRng(20_240_601), numSlots, firstValidSlot: FIRST_ITEM_ID });
-  return cases.map((c) => sampler.sampleForEvaluation(c.target, new Set(c.history)));
-}
-
-export function evaluateLeaveOneOut(backbone: Backbone, cases: readonly Case[], batchSize = 128): LeaveOneOutSummary {
-  const full = new RankingAccumulator('full');
-  const sampled = new RankingAccumulator('sampled-100');
-  const { maxLen, dim } = backbone.config;
-  const exclude = new Set([PAD_ID, UNK_ID]);
-  const negatives = sampledNegatives(cases, backbone.config.numItems + FIRST_ITEM_ID);
-  for (let start = 0; start < cases.length; start += batchSize) {
-    const chunk = cases.slice(start, start + batchSize);
-    const ids = new Int32Array(chunk.length * maxLen).fill(PAD_ID);
-    chunk.forEach((c, row) => {
-      const h = c.history.slice(-maxLen);
-      ids.set(h, row * maxLen + maxLen - h.length);
-    });
-    const scores = tf.tidy(() => {
-      const { hidden } = backbone.forward(tf.tensor2d(ids, [chunk.length, maxLen], 'int32'));
-      const h = tf.reshape<tf.Rank.R2>(tf.slice(hidden, [0, maxLen - 1, 0], [chunk.length, 1, dim]), [chunk.length, dim]);
-      return matMul(h, tf.transpose(backbone.weight('item_embedding') as tf.Tensor2D));
-    });
-    const data = scores.dataSync() as Float32Array;
-    scores.dispose();
-    const v = data.length / chunk.length;
-    chunk.forEach((c, row) => {
-      const rowScores = data.subarray(row * v, (row + 1) * v);
-      full.add(fullRank(rowScores, c.target, exclude));
-      sampled.add(sampledRank(rowScores, c.target, negatives[start + row] ?? new Int32Array(0)));
-    });
-  }
-  return { full: full.summary(), sampled: sampled.summary() };
-}
-
-function popularitySummary(counts: Float32Array, cases: readonly Case[]): LeaveOneOutSummary {
-  const full = new RankingAccumulator('full');
-  const sampled = new RankingAccumulator('sampled-100');
-  const exclude = new Set([PAD_ID, UNK_ID]);
-  const negatives = sampledNegatives(cases, counts.length);
-  cases.forEach((c, i) => {
-    full.add(fullRank(counts, c.target, exclude));
-    sampled.add(sampledRank(counts, c.target, negatives[i] ?? new Int32Array(0)));
+/** The sampled softmax's columns: distinct targets, then negatives; each position's column. */
+function candidateColumns(targets: Int32Array, weights: Float32Array, negatives: Int32Array): { slots: Int32Array; columns: Int32Array } {
+  const column = new Map<number, number>();
+  const slots: number[] = [];
+  const add = (slot: number): void => {
+    if (!column.has(slot)) {
+      column.set(slot, slots.length);
+      slots.push(slot);
+    }
+  };
+  targets.forEach((t, i) => {
+    if ((weights[i] ?? 0) > 0) add(t);
   });
-  return { full: full.summary(), sampled: sampled.summary() };
+  negatives.forEach(add);
+  return { slots: Int32Array.from(slots), columns: Int32Array.from(targets, (t) => column.get(t) ?? 0) };
 }
+
+/** Weight names that decay: matrices and embeddings, never biases or LayerNorm parameters. */
+function decayedWeights(config: BackboneConfig): Set<string> {
+  return new Set(backboneWeightSpecs(config).filter((s) => s.kind === 'matrix' || s.kind === 'embedding').map((s) => s.name));
+}
+
+function snapshotWeights(backbone: Backbone): Map<string, Float32Array> {
+  return new Map(backbone.weightNames().map((name) => [name, backbone.weight(name).dataSync() as Float32Array]));
+}
+
+// `learningRate` is a plain field that AdamOptimizer reads on every applyGradients; the typings
+// mark it protected, and a schedule needs to set it.
+type SchedulableOptimizer = tf.Optimizer & { learningRate: number };
 
 export async function pretrainBackbone(options: PretrainOptions): Promise<PretrainResult> {
   registerGradients();
   const shape = { ...DEFAULT_BACKBONE_SHAPE, ...options.shape };
-  const epochs = options.epochs ?? DEFAULT_PRETRAIN.epochs;
-  const batchSize = options.batchSize ?? DEFAULT_PRETRAIN.batchSize;
-  const unkRate = options.unkRate ?? DEFAULT_PRETRAIN.unkRate;
-  const rng = createRng(options.seed ?? DEFAULT_PRETRAIN.seed);
-  const data = prepare(options.interactions, shape.maxLen);
-  if (data.windows.length === 0) throw new Error('pretraining needs at least one user with two or more events');
+  const settings: PretrainSettings = {
+    epochs: options.epochs ?? DEFAULT_PRETRAIN.epochs,
+    batchSize: options.batchSize ?? DEFAULT_PRETRAIN.batchSize,
+    learningRate: options.learningRate ?? DEFAULT_PRETRAIN.learningRate,
+    dropout: options.dropout ?? DEFAULT_PRETRAIN.dropout,
+    weightDecay: options.weightDecay ?? DEFAULT_PRETRAIN.weightDecay,
+    negatives: options.negatives ?? DEFAULT_PRETRAIN.negatives,
+    patience: options.patience ?? DEFAULT_PRETRAIN.patience,
+    unkRate: options.unkRate ?? DEFAULT_PRETRAIN.unkRate,
+    seed: options.seed ?? DEFAULT_PRETRAIN.seed,
+  };
+  const protocol = options.protocol ?? SERVING_PROTOCOL;
+  const rng = createRng(settings.seed);
+  const data = preparePretrainData(options.interactions);
+  const { split } = data;
+  const numSlots = data.itemIds.length + FIRST_ITEM_ID;
+  if (split.train.every((s) => s.length < 2)) throw new Error('pretraining needs at least one user with two or more events');
   const config: BackboneConfig = { ...shape, numItems: data.itemIds.length };
   const trainable = Backbone.random(config, rng.fork(), { trainable: true });
-  const optimizer = tf.train.adam(options.learningRate ?? DEFAULT_PRETRAIN.learningRate);
+  const optimizer = tf.train.adam(settings.learningRate) as unknown as SchedulableOptimizer;
   const batchRng = rng.fork();
+  const dropRng = rng.fork();
+  const sampler = new NegativeSampler({ rng: rng.fork(), numSlots, firstValidSlot: FIRST_ITEM_ID });
+  const decayed = decayedWeights(config);
   const reports: PretrainEpoch[] = [];
   const started = performance.now();
-  const stepsPerEpoch = Math.ceil(data.windows.length / batchSize);
+  const windowsPerEpoch = trainingWindows(split.train, shape.maxLen, () => 0).length;
+  const stepsPerEpoch = Math.ceil(windowsPerEpoch / settings.batchSize);
+  const schedule = { peak: settings.learningRate, totalSteps: stepsPerEpoch * settings.epochs, warmupSteps: Math.min(200, stepsPerEpoch * 2), floor: 0.05 };
+  const train = { rate: settings.dropout, rng: dropRng };
+  let best: { epoch: number; hr10: number; weights: Map<string, Float32Array> } | null = null;
+  let globalStep = 0;
+  let stoppedEarly = false;
   try {
-    for (let epoch = 1; epoch <= epochs; epoch++) {
+    for (let epoch = 1; epoch <= settings.epochs; epoch++) {
       const epochStart = performance.now();
-      const order = shuffled(data.windows.length, batchRng);
+      const windows = trainingWindows(split.train, shape.maxLen, (n) => batchRng.int(n));
+      const order = shuffled(windows.length, batchRng);
+      const steps = Math.ceil(windows.length / settings.batchSize);
       let lossSum = 0;
       let examples = 0;
-      for (let step = 0; step < stepsPerEpoch; step++) {
-        const rows = order.slice(step * batchSize, (step + 1) * batchSize).map((i) => data.windows[i] as number[]);
-        const { ids, targets, weights } = batchTensors(rows, shape.maxLen, unkRate, batchRng);
+      for (let step = 0; step < steps; step++) {
+        const rows = order.slice(step * settings.batchSize, (step + 1) * settings.batchSize).map((i) => windows[i] as number[]);
+        const { ids, targets, weights } = batchTensors(rows, shape.maxLen, settings.unkRate, batchRng);
+        const lr = learningRateAt(schedule, globalStep++);
+        optimizer.learningRate = lr;
+        const candidates = settings.negatives > 0 ? candidateColumns(targets, weights, sampler.sample(settings.negatives, new Set())) : null;
         const lossTensor = tf.tidy(() => {
           const idsT = tf.tensor2d(ids, [rows.length, shape.maxLen], 'int32');
-          const targetsT = tf.tensor1d(targets, 'int32');
           const weightsT = tf.tensor1d(weights);
           const loss = optimizer.minimize(
             () => {
-              const { hidden } = trainable.forward(idsT);
+              const { hidden } = trainable.forward(idsT, {
+                embeddingOutput: (x) => dropout(x, train.rate, train.rng),
+                attentionOutput: (_b, y) => dropout(y, train.rate, train.rng),
+                ffnOutput: (_b, y) => dropout(y, train.rate, train.rng),
+              });
               const h = tf.reshape<tf.Rank.R2>(hidden, [rows.length * shape.maxLen, shape.dim]);
-              const logits = matMul(h, tf.transpose(trainable.weight('item_embedding') as tf.Tensor2D));
-              return softmaxCrossEntropy(logits, targetsT, weightsT);
+              const table = trainable.weight('item_embedding') as tf.Tensor2D;
+              if (candidates === null) return softmaxCrossEntropy(matMul(h, tf.transpose(table)), tf.tensor1d(targets, 'int32'), weightsT);
+              const columns = embeddingLookup(table, tf.tensor1d(candidates.slots, 'int32')) as tf.Tensor2D;
+              return softmaxCrossEntropy(matMul(h, tf.transpose(columns)), tf.tensor1d(candidates.columns, 'int32'), weightsT);
             },
             true,
             trainable.variables(),
           );
           if (loss === null) throw new Error('optimizer.minimize returned no loss');
+          if (settings.weightDecay > 0) {
+            for (const name of decayed) {
+              const v = trainable.weight(name) as tf.Variable;
+              v.assign(tf.mul(v, 1 - lr * settings.weightDecay));
+            }
+          }
           return loss;
         });
         const loss = (await lossTensor.data())[0] ?? Number.NaN;
@@ -227,28 +258,40 @@ export async function pretrainBackbone(options: PretrainOptions): Promise<Pretra
         lossSum += loss * rows.length;
         examples += rows.length;
         const elapsed = (performance.now() - epochStart) / 1000;
-        options.onStep?.({ epoch, step: step + 1, stepsPerEpoch, loss, examplesPerSec: examples / Math.max(elapsed, 1e-9) });
+        options.onStep?.({ epoch, step: step + 1, stepsPerEpoch: steps, loss, examplesPerSec: examples / Math.max(elapsed, 1e-9) });
       }
       const seconds = (performance.now() - epochStart) / 1000;
-      const validation = evaluateLeaveOneOut(trainable, data.validation);
-      const report = { epoch, loss: lossSum / Math.max(examples, 1), seconds, examplesPerSec: examples / seconds, validation };
+      const validation = await evaluateCases(backboneRanker(trainable), split.valid, protocol);
+      const improved = best === null || validation.full.hr10 > best.hr10;
+      if (improved) best = { epoch, hr10: validation.full.hr10, weights: snapshotWeights(trainable) };
+      const report: PretrainEpoch = { epoch, loss: lossSum / Math.max(examples, 1), seconds, examplesPerSec: examples / seconds, validation, best: improved };
       reports.push(report);
       options.onEpoch?.(report);
+      if (best !== null && epoch - best.epoch >= settings.patience && epoch < settings.epochs) {
+        stoppedEarly = true;
+        break;
+      }
     }
   } finally {
     optimizer.dispose();
   }
-  const backbone = trainable.frozenCopy();
+  const kept = best?.weights ?? snapshotWeights(trainable);
   trainable.dispose();
-  const last = reports[reports.length - 1];
+  const backbone = new Backbone(config, new Map([...kept].map(([name, values]) => [name, tf.tensor(values, backboneWeightSpecs(config).find((s) => s.name === name)?.shape, 'float32')])));
+  const ranker = backboneRanker(backbone);
   return {
     backbone,
     itemIds: data.itemIds,
     epochs: reports,
-    validation: last?.validation ?? evaluateLeaveOneOut(backbone, data.validation),
-    popularity: popularitySummary(data.counts, data.validation),
+    bestEpoch: best?.epoch ?? reports.length,
+    stoppedEarly,
+    validation: await evaluateCases(ranker, split.valid, protocol),
+    test: await evaluateCases(ranker, split.test, protocol),
+    baselines: await evaluateBaselines(split, numSlots, protocol),
+    counts: data.counts,
     trainSeconds: (performance.now() - started) / 1000,
-    trainSequences: data.windows.length,
-    validationUsers: data.validation.length,
+    trainSequences: windowsPerEpoch,
+    validationUsers: split.valid.length,
+    settings,
   };
 }

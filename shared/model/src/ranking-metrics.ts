@@ -13,6 +13,11 @@ export type RankingProtocol = 'full' | 'sampled-100';
 /** The cut-off behind the `hr10` and `ndcg10` fields. */
 export const RANKING_CUTOFF = 10;
 
+/** Slots a ranking leaves out: anything with `has`, so a view of a user's items needs no copy. */
+export interface SlotFilter {
+  has(slot: number): boolean;
+}
+
 function checkSlot(scores: Float32Array, slot: number, what: string): void {
   if (!Number.isInteger(slot) || slot < 0 || slot >= scores.length) {
     throw new RangeError(`${what} ${slot} is outside the ${scores.length} score slots`);
@@ -39,7 +44,7 @@ function placesLost(competitor: number, targetScore: number): number {
  * have seen before); exclusion only removes competitors. A NaN target score ranks last.
  * The result may be fractional (x.5) because of ties.
  */
-export function fullRank(scores: Float32Array, target: number, exclude?: ReadonlySet<number>): number {
+export function fullRank(scores: Float32Array, target: number, exclude?: SlotFilter): number {
   checkSlot(scores, target, 'target');
   const targetScore = scores[target] ?? Number.NaN;
   const nanTarget = Number.isNaN(targetScore);
@@ -147,7 +152,7 @@ function ranksBefore(sa: number, a: number, sb: number, b: number): boolean {
  * bounded min-heap, O(n log k)), not a full sort. Ties go to the lower slot; NaN scores come
  * after every number. Returns fewer than k slots when fewer are eligible.
  */
-export function topK(scores: Float32Array, k: number, exclude?: ReadonlySet<number>): Int32Array {
+export function topK(scores: Float32Array, k: number, exclude?: SlotFilter): Int32Array {
   if (!Number.isInteger(k) || k < 0) throw new RangeError(`k must be a non-negative integer, got ${k}`);
   const cap = Math.min(k, scores.length);
   // heap[0] is the worst of the kept slots, so a candidate only has to beat the root.

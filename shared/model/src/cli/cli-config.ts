@@ -42,6 +42,14 @@ export function numberOption(value: string | boolean | undefined, name: string, 
   return n;
 }
 
+/** A number >= 0 (a rate or a coefficient that may be switched off with 0). */
+export function nonNegativeOption(value: string | boolean | undefined, name: string, fallback: number): number {
+  if (value === undefined) return fallback;
+  const n = Number(value);
+  if (typeof value !== 'string' || !Number.isFinite(n) || n < 0) throw new Error(`--${name} must be a number >= 0, got ${String(value)}`);
+  return n;
+}
+
 /** Runs a CLI's main, printing an error without a stack for expected failures. */
 export function runCli(main: () => Promise<void>): void {
   main().then(

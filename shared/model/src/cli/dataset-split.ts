@@ -1,5 +1,5 @@
 import { basename } from 'node:path';
-import { type DriftEvent, type Interaction, loadDataset, timeSplit } from '@reco/data';
+import { type DriftEvent, type Interaction, type ItemMetadata, loadDataset, timeSplit } from '@reco/data';
 
 /**
  * What the CLIs train on: the part of the log before the stream (for the backbone) and the
@@ -11,6 +11,8 @@ export interface DatasetSplit {
   pretrain: Interaction[];
   stream: Interaction[];
   drifts: readonly DriftEvent[];
+  /** Titles and categories when the data set has them (MovieLens' movies.csv). */
+  items?: Map<string, ItemMetadata>;
 }
 
 export const DEFAULT_PRETRAIN_FRACTION = 0.7;
@@ -21,7 +23,7 @@ export async function loadSplit(spec: string, pretrainFraction = DEFAULT_PRETRAI
     return { name: dataset.name, pretrain: [...dataset.world.pretrainLog], stream: [...dataset.world.stream], drifts: dataset.world.drifts };
   }
   const { before, after } = timeSplit(dataset.interactions, { fraction: pretrainFraction });
-  return { name: dataset.name, pretrain: before, stream: after, drifts: [] };
+  return { name: dataset.name, pretrain: before, stream: after, drifts: [], ...(dataset.items === undefined ? {} : { items: dataset.items }) };
 }
 
 /** Default checkpoint folder for a data set: `.cache/backbones/<name>`. */

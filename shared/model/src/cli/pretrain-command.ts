@@ -1,22 +1,25 @@
 import { access } from 'node:fs/promises';
 import { join } from 'node:path';
-import { initBackend } from '../backend.js';
-import { type LoadedCheckpoint, loadCheckpoint, saveCheckpoint } from '../checkpoint.js';
 import { createProgressReporter } from '@reco/report';
-import { DEFAULT_PRETRAIN, type PretrainResult, pretrainBackbone } from '../pretrain.js';
+import { initBackend } from '../backend.js';
+import type { BackboneConfig } from '../backbone-config.js';
+import { type LoadedCheckpoint, loadCheckpoint, saveCheckpoint } from '../checkpoint.js';
+import { DEFAULT_PRETRAIN, type PretrainResult, type PretrainSettings, pretrainBackbone } from '../pretrain.js';
+import { leaveOneOutTable } from '../evaluation/comparison-table.js';
 import type { CliEnvironment } from './cli-config.js';
 import type { DatasetSplit } from './dataset-split.js';
 
-export interface PretrainCommandOptions {
-  epochs?: number;
-  batchSize?: number;
-  learningRate?: number;
-  seed?: number;
+export type PretrainCommandOptions = Partial<PretrainSettings> & { shape?: Partial<Omit<BackboneConfig, 'numItems'>> };
+
+/** The report's table: the kept backbone beside the classic baselines on the same split. */
+export function pretrainReport(result: PretrainResult): string {
+  return leaveOneOutTable([{ name: 'backbone', valid: result.validation, test: result.test }], result.baselines);
 }
 
 /**
  * Pretrains on the split's pretraining part with a progress bar (epoch, loss, examples/s, ETA)
- * and one line per epoch with validation HR@10, then writes the checkpoint to `out`.
+ * and one line per epoch with validation HR@10, then writes the best epoch's checkpoint to `out`
+ * with its figures and the baselines' in the manifest.
  */
 export async function pretrainToCheckpoint(split: DatasetSplit, out: string, options: PretrainCommandOptions): Promise<{ result: PretrainResult; backboneId: string }> {
   const epochs = options.epochs ?? DEFAULT_PRETRAIN.epochs;
@@ -26,36 +29,36 @@ export async function pretrainToCheckpoint(split: DatasetSplit, out: string, opt
   try {
     result = await pretrainBackbone({
       interactions: split.pretrain,
-      epochs,
-      ...(options.batchSize === undefined ? {} : { batchSize: options.batchSize }),
-      ...(options.learningRate === undefined ? {} : { learningRate: options.learningRate }),
-      ...(options.seed === undefined ? {} : { seed: options.seed }),
+      ...options,
       onStep: (s) => {
         if (s.step === 1) progress.start(s.stepsPerEpoch, `epoch ${s.epoch}/${epochs}`);
         const elapsed = (performance.now() - started) / 1000;
-        const doneFraction = (s.epoch - 1 + s.step / s.stepsPerEpoch) / epochs;
-        const eta = doneFraction > 0 ? (elapsed / doneFraction) * (1 - doneFraction) : 0;
-        progress.update(s.step, { loss: s.loss.toFixed(3), 'ex/s': Math.round(s.examplesPerSec), 'total ETA': `${Math.round(eta)}s` });
+        progress.update(s.step, { loss: s.loss.toFixed(3), 'ex/s': Math.round(s.examplesPerSec), elapsed: `${Math.round(elapsed)}s` });
       },
       onEpoch: (e) => {
         progress.stop();
         console.error(
           `epoch ${e.epoch}/${epochs}: loss ${e.loss.toFixed(4)}, ${Math.round(e.examplesPerSec)} sequences/s, ` +
-            `validation HR@10 ${e.validation.full.hr10.toFixed(4)} NDCG@10 ${e.validation.full.ndcg10.toFixed(4)} (full ranking), ` +
-            `HR@10 ${e.validation.sampled.hr10.toFixed(4)} (sampled-100), ${e.validation.full.count} users`,
+            `validation HR@10 ${e.validation.full.hr10.toFixed(4)} NDCG@10 ${e.validation.full.ndcg10.toFixed(4)} (${e.validation.label})` +
+            `${e.best ? ', best so far' : ''}`,
         );
       },
     });
   } finally {
     progress.stop();
   }
+  const figures = (s: PretrainResult['test']) => ({ label: s.label, full: s.full, sampled100: s.sampled });
   const backboneId = await saveCheckpoint(out, result.backbone, result.itemIds, {
     data: split.name,
-    epochs,
+    settings: result.settings,
+    epochsRun: result.epochs.length,
+    bestEpoch: result.bestEpoch,
     trainSeconds: Number(result.trainSeconds.toFixed(1)),
-    validation: { protocol: 'leave-one-out', full: result.validation.full, sampled100: result.validation.sampled },
-    popularity: { full: result.popularity.full, sampled100: result.popularity.sampled },
-  });
+    protocol: 'leave-one-out within the pretraining log',
+    validation: figures(result.validation),
+    test: figures(result.test),
+    baselines: result.baselines.map((b) => ({ name: b.name, description: b.description, validation: figures(b.valid), test: figures(b.test) })),
+  }, split.items === undefined ? {} : { itemMetadata: split.items });
   return { result, backboneId };
 }
 
