@@ -15,6 +15,7 @@ export interface TrainingSettings {
   readonly seed: number;
   /** The validation gate's margin: a candidate whose holdout loss exceeds the live one's by more is refused. */
   readonly gateMaxLossIncrease: number;
+  readonly gateMaxRankingDrop: number;
 }
 
 export interface UpdaterConfig {
@@ -56,6 +57,7 @@ export interface UpdaterConfig {
  *   RECO_PUBLISH_INTERVAL_MS / RECO_PUBLISH_MAX_STEPS  publish every N ms or M steps (5000 / 200)
  *   RECO_BATCH_SIZE (64), RECO_FRESH_PER_STEP (32), RECO_LEARNING_RATE, RECO_SIDE_CAPACITY, RECO_SEED
  *   RECO_GATE_MAX_LOSS_INCREASE  validation gate margin in nats (default 0.5, see below)
+ *   RECO_GATE_MAX_RANKING_DROP   largest holdout HR@10/NDCG@10 drop below live that is published (default 0.01)
  *   RECO_TF_BACKEND   tensorflow-gpu | tensorflow | wasm | cpu (default: first that loads)
  *   RECO_BACKBONE_ENGINE  auto | onnx | tfjs: what runs the frozen backbone for ladder (default auto:
  *                     ONNX Runtime where it loads, else TF.js with a logged reason)
@@ -99,6 +101,10 @@ export function readUpdaterConfig(env: Readonly<Record<string, string | undefine
       // the updater logs in test/new-item.e2e.test.ts with a 0.05 margin), while the over-trained
       // ladder under slow traffic rose by 0.5-1.3 (`npm start` logs before the full-step fix).
       gateMaxLossIncrease: number(env, 'RECO_GATE_MAX_LOSS_INCREASE', 0.5),
+      // Loss alone let through candidates that ranked worse for users on MovieLens; this is the
+      // largest drop of holdout HR@10 or NDCG@10 (full ranking, seen items excluded) below the
+      // live snapshot's that is still published. See docs/online-ablation.md.
+      gateMaxRankingDrop: number(env, 'RECO_GATE_MAX_RANKING_DROP', 0.01),
     }),
   });
 }

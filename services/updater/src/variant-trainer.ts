@@ -90,7 +90,7 @@ export class VariantTrainer {
       freshPerStep,
       learningRate: settings.learningRate,
       publishPolicy: { intervalMs: settings.publishIntervalMs, maxSteps: settings.publishMaxSteps },
-      gate: { maxLossIncrease: settings.gateMaxLossIncrease },
+      gate: { maxLossIncrease: settings.gateMaxLossIncrease, maxRankingDrop: settings.gateMaxRankingDrop },
       ...(options.now ? { now: options.now } : {}),
     });
     return new VariantTrainer(spec, method, trainer, checkpoint.backboneId, freshPerStep, resumeFrom);

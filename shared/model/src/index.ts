@@ -76,9 +76,8 @@ export {
 export { median, replayStream, type StreamReplayOptions, type StreamReplayReport } from './stream-replay.js';
 export {
   DEFAULT_PRETRAIN,
-  evaluateLeaveOneOut,
-  type LeaveOneOutSummary,
   pretrainBackbone,
+  type PretrainSettings,
   type PretrainEpoch,
   type PretrainOptions,
   type PretrainResult,
@@ -97,6 +96,26 @@ export {
   type RankingProtocol,
   type RankingSummary,
 } from './ranking-metrics.js';
+export {
+  NOT_ITEMS,
+  ProtocolAccumulator,
+  SERVING_PROTOCOL,
+  competitorsExcluded,
+  describeProtocol,
+  evaluateCases,
+  leaveOneOut,
+  rankTarget,
+  type BatchRanker,
+  type EvaluationProtocol,
+  type LeaveOneOut,
+  type ProtocolSummary,
+  type RankingCase,
+} from './evaluation/protocol.js';
+export type { Baseline } from './evaluation/baseline.js';
+export { PopularityBaseline } from './evaluation/popularity-baseline.js';
+export { ItemKnnBaseline, type ItemKnnOptions } from './evaluation/item-knn-baseline.js';
+export { MarkovBaseline } from './evaluation/markov-baseline.js';
+export { baselineRanker, bestBaseline, classicBaselines, evaluateBaselines, fitBaseline, type BaselineRow } from './evaluation/baseline-suite.js';
 export { EVALUATION_NEGATIVES, NegativeSampler, type NegativeSamplerOptions } from './negative-sampler.js';
 export { ReplayBuffer, type ReplayBufferOptions } from './replay-buffer.js';
 export { PrequentialTracker, type PrequentialFigures, type PrequentialOptions, type PrequentialWindow } from './prequential.js';

@@ -111,7 +111,8 @@ describe('OnlineTrainer', () => {
     if (first.published) {
       expect(first.snapshot.version).toBe(1);
       expect(Number.isFinite(first.snapshot.validation?.candidateLoss)).toBe(true);
-      expect(first.snapshot.validation?.liveLoss).toBeNull();
+      // Judged against the initial parameters: the clicks so far were answered with them.
+      expect(Number.isFinite(first.snapshot.validation?.liveLoss)).toBe(true);
     }
     next = await trainSteps(trainer, 10, next);
     now += 1;

@@ -3,17 +3,18 @@ import { type Interaction, type Rng, createRng } from '@reco/data';
 import type { AdaptationMethod, SerializedAdaptation } from './adaptation/adaptation-method.js';
 import { createAdaptation, snapshotConfig } from './adaptation/create-adaptation.js';
 import { LadderMethod } from './adaptation/ladder.js';
-import { FIRST_ITEM_ID, PAD_ID, UNK_ID } from './backbone-config.js';
+import { FIRST_ITEM_ID } from './backbone-config.js';
 import { NegativeSampler } from './negative-sampler.js';
 import { PrequentialTracker } from './prequential.js';
 import { type PublishPolicy, publishDecision } from './publish-policy.js';
-import { fullRank } from './ranking-metrics.js';
+import { type EvaluationProtocol, SERVING_PROTOCOL, exclusionFor, rankTarget } from './evaluation/protocol.js';
+import { RANKING_CUTOFF, RankingAccumulator, hitAtK, ndcgAtK } from './ranking-metrics.js';
 import { ReplayBuffer } from './replay-buffer.js';
 import { candidateSet, sampledSoftmaxLoss } from './sampled-softmax-loss.js';
 import { prepareExamples } from './example-inputs.js';
 import { registerGradients } from './gradients.js';
 import { UserHistories } from './user-histories.js';
-import { type GateConfig, type GateDecision, validateCandidate } from './validation-gate.js';
+import { type GateConfig, type GateDecision, type RankingNoise, validateCandidate } from './validation-gate.js';
 
 /**
  * Online (test-then-train) training of one adaptation method over a click stream.
@@ -33,9 +34,12 @@ export interface TrainingExample {
   userId: string;
   /** Catalogue slots before the click, oldest first (at most maxLen). */
   history: number[];
+  /** -1 for an item the catalogue refused (a full side table): scored as a miss, never trained. */
   target: number;
   ts: number;
   newItem: boolean;
+  /** Distinct items the user had before this click: what the protocol excludes when scoring it. */
+  seenCount: number;
   /** Ladder only: the frozen backbone's last-position outputs [userState, ...blocks], computed once. */
   features?: Float32Array[];
 }
@@ -65,6 +69,15 @@ export interface OnlineTrainerOptions {
   prequentialWindow?: number;
   publishPolicy?: PublishPolicy;
   gate?: GateConfig;
+  /** How clicks are ranked for the prequential figures and the gate (default: seen items excluded). */
+  protocol?: EvaluationProtocol;
+  /**
+   * Which parameters rank each click before it is learned: 'published' (default) is what serving
+   * would have answered with, the last snapshot the gate let through (identity before the
+   * first); 'current' is the parameters being trained, which flatters online learning because
+   * no user ever sees them.
+   */
+  scoreWith?: 'published' | 'current';
   now?: () => number;
 }
 
@@ -101,7 +114,7 @@ const DEFAULTS = {
   holdoutCapacity: 256,
   prequentialWindow: 500,
   publishPolicy: { intervalMs: 10_000, maxSteps: 200 } satisfies PublishPolicy,
-  gate: { maxLossIncrease: 0.05 } satisfies GateConfig,
+  gate: { maxLossIncrease: 0.05, maxRankingDrop: 0.01 } satisfies GateConfig,
 } as const;
 
 export class OnlineTrainer {
@@ -148,6 +161,8 @@ export class OnlineTrainer {
       prequentialWindow: options.prequentialWindow ?? DEFAULTS.prequentialWindow,
       publishPolicy: options.publishPolicy ?? DEFAULTS.publishPolicy,
       gate: options.gate ?? DEFAULTS.gate,
+      protocol: options.protocol ?? SERVING_PROTOCOL,
+      scoreWith: options.scoreWith ?? 'published',
       now: options.now ?? Date.now,
     };
     if (this.options.freshPerStep > batchSize) throw new RangeError(`freshPerStep (${this.options.freshPerStep}) exceeds batchSize (${batchSize})`);
@@ -197,30 +212,56 @@ export class OnlineTrainer {
     this.observed++;
     const catalogue = this.method.catalogue;
     const slot = catalogue.ensureSlot(event.itemId);
-    if (slot === undefined) return false;
     const history = this.histories.get(event.userId);
+    const seenCount = this.histories.seenCount(event.userId);
+    if (slot === undefined) {
+      // Still a click to answer: ranked as a miss, so a full side table cannot flatter the figures.
+      if (history.length > 0) this.pending.push({ userId: event.userId, history, target: -1, ts: event.ts, newItem: true, seenCount });
+      return false;
+    }
     this.histories.append(event.userId, slot);
     if (history.length === 0) return false;
-    this.pending.push({ userId: event.userId, history, target: slot, ts: event.ts, newItem: catalogue.isSideSlot(slot) });
+    this.pending.push({ userId: event.userId, history, target: slot, ts: event.ts, newItem: catalogue.isSideSlot(slot), seenCount });
     return true;
+  }
+
+  /** The protocol's exclusion for an example: what its user had when they clicked. */
+  private excludedFor(e: TrainingExample) {
+    return exclusionFor(this.options.protocol, this.histories.seenBefore(e.userId, e.seenCount));
+  }
+
+  /** The parameters that rank clicks: the published copy (created at the current ones on first use) or the trained ones. */
+  private async scorer(): Promise<AdaptationMethod> {
+    if (this.options.scoreWith === 'current') return this.method;
+    if (this.live === null) this.setLive(await this.method.serialize());
+    return this.live as AdaptationMethod;
+  }
+
+  private setLive(serialized: SerializedAdaptation): void {
+    if (this.live === null) {
+      this.live = createAdaptation(this.method.name, this.method.backbone, this.method.catalogue, snapshotConfig(serialized, runnerOf(this.method)));
+    }
+    this.live.load(serialized);
   }
 
   /** Scores every booked example with the current parameters (the "test" of test-then-train). */
   async evaluatePending(): Promise<number> {
     const batch = this.pending.splice(0, this.pending.length);
     const chunk = 128;
+    const scorer = await this.scorer();
     for (let start = 0; start < batch.length; start += chunk) {
       const examples = batch.slice(start, start + chunk);
-      const input = await prepareExamples(this.method, examples, true);
-      const scores = tf.tidy(() => this.method.scores(input));
+      const input = await prepareExamples(scorer, examples, true);
+      const scores = tf.tidy(() => scorer.scores(input));
       input.dispose();
       const data = (await scores.data()) as Float32Array;
       scores.dispose();
       const slots = this.method.catalogue.numSlots;
       examples.forEach((e, row) => {
-        const rank = fullRank(data.subarray(row * slots, (row + 1) * slots), e.target, EXCLUDED);
+        const rank = rankTarget(data.subarray(row * slots, (row + 1) * slots), e.target, this.excludedFor(e));
         this.prequential.record(rank, e.ts);
         if (e.newItem) this.newItemPrequential.record(rank, e.ts);
+        if (e.target < 0) return;
         this.scoredCount++;
         if (this.scoredCount % this.options.holdoutEvery === 0) {
           this.holdout.push(e);
@@ -303,6 +344,22 @@ export class OnlineTrainer {
     }
   }
 
+  /** HR@10 and NDCG@10 of `method` on the rolling holdout under the protocol (full ranking), and each example's rank. */
+  async holdoutRanking(method: AdaptationMethod = this.method): Promise<{ hr10: number; ndcg10: number; ranks: number[] } | null> {
+    if (this.holdout.length === 0) return null;
+    const accumulator = new RankingAccumulator('full');
+    const input = await prepareExamples(method, this.holdout, true);
+    const scores = tf.tidy(() => method.scores(input));
+    input.dispose();
+    const data = (await scores.data()) as Float32Array;
+    scores.dispose();
+    const slots = method.catalogue.numSlots;
+    const ranks = this.holdout.map((e, row) => rankTarget(data.subarray(row * slots, (row + 1) * slots), e.target, this.excludedFor(e)));
+    for (const rank of ranks) accumulator.add(rank);
+    const { hr10, ndcg10 } = accumulator.summary();
+    return { hr10, ndcg10, ranks };
+  }
+
   /** The current parameters as a snapshot (not validated, not counted as published). */
   async snapshot(): Promise<TrainerSnapshot> {
     return {
@@ -341,9 +398,16 @@ export class OnlineTrainer {
     const judged = this.holdout.length > 0;
     const candidateLoss = judged ? await this.holdoutLoss(this.method, seed) : null;
     const liveLoss = this.live === null || !judged ? null : await this.holdoutLoss(this.live, seed);
+    const candidateRanking = judged ? await this.holdoutRanking(this.method) : null;
+    const liveRanking = this.live === null || !judged ? null : await this.holdoutRanking(this.live);
     const serialized = await this.method.serialize();
+    const noise = candidateRanking !== null && liveRanking !== null ? pairedNoise(candidateRanking.ranks, liveRanking.ranks) : null;
     const decision = validateCandidate(
-      { candidate: { holdoutLoss: candidateLoss, tensors: serialized.tensors }, live: liveLoss === null ? null : { holdoutLoss: liveLoss } },
+      {
+        candidate: { holdoutLoss: candidateLoss, tensors: serialized.tensors, ...(candidateRanking === null ? {} : { holdoutRanking: candidateRanking }) },
+        live: liveLoss === null ? null : { holdoutLoss: liveLoss, ...(liveRanking === null ? {} : { holdoutRanking: liveRanking }) },
+        ...(noise === null ? {} : { rankingNoise: noise }),
+      },
       this.options.gate,
     );
     this.lastPublishMs = nowMs;
@@ -351,10 +415,7 @@ export class OnlineTrainer {
     if (!decision.accept) return { published: false, reason: decision.reason, decision };
     this.stepsSincePublish = 0;
     this.version++;
-    if (this.live === null) {
-      this.live = createAdaptation(this.method.name, this.method.backbone, this.method.catalogue, snapshotConfig(serialized, runnerOf(this.method)));
-    }
-    this.live.load(serialized);
+    this.setLive(serialized);
     const snapshot: TrainerSnapshot = {
       method: this.method.name,
       version: this.version,
@@ -376,7 +437,18 @@ export class OnlineTrainer {
   }
 }
 
-const EXCLUDED: ReadonlySet<number> = new Set([PAD_ID, UNK_ID]);
+/** Standard errors of the per-example differences in hit@10 and NDCG@10 between two rankings of the same clicks. */
+function pairedNoise(a: readonly number[], b: readonly number[]): RankingNoise {
+  const se = (metric: (rank: number) => number): number => {
+    const n = a.length;
+    if (n < 2) return 0;
+    const diffs = a.map((rank, i) => metric(rank) - metric(b[i] as number));
+    const mean = diffs.reduce((x, y) => x + y, 0) / n;
+    const variance = diffs.reduce((x, d) => x + (d - mean) ** 2, 0) / (n - 1);
+    return Math.sqrt(variance / n);
+  };
+  return { hr10: se((r) => hitAtK(r, RANKING_CUTOFF)), ndcg10: se((r) => ndcgAtK(r, RANKING_CUTOFF)) };
+}
 
 function runnerOf(method: AdaptationMethod) {
   return method instanceof LadderMethod ? method.runner : undefined;

@@ -97,3 +97,31 @@ describe('validateCandidate before any holdout exists', () => {
     expect(poisoned).toMatchObject({ accept: false, code: 'non-finite-weights' });
   });
 });
+
+describe('validateCandidate on what users get (holdout HR@10 / NDCG@10)', () => {
+  const tensors = [{ name: 'w', values: new Float32Array([1]) }];
+  const gate = { maxLossIncrease: 0.5, maxRankingDrop: 0.01 };
+  const judge = (candidate: { hr10: number; ndcg10: number }, live: { hr10: number; ndcg10: number }, loss = 2) =>
+    validateCandidate({ candidate: { holdoutLoss: loss, holdoutRanking: candidate, tensors }, live: { holdoutLoss: 2, holdoutRanking: live } }, gate);
+
+  it('refuses a candidate whose loss is fine but whose ranking is worse than the margin', () => {
+    const d = judge({ hr10: 0.2, ndcg10: 0.1 }, { hr10: 0.25, ndcg10: 0.1 }, 1.9);
+    expect(d).toMatchObject({ accept: false, code: 'ranking-regressed', figures: { candidateHr10: 0.2, liveHr10: 0.25 } });
+    if (!d.accept) expect(d.reason).toContain('HR@10');
+    expect(judge({ hr10: 0.25, ndcg10: 0.08 }, { hr10: 0.25, ndcg10: 0.1 })).toMatchObject({ accept: false, code: 'ranking-regressed' });
+  });
+
+  it('accepts a drop within the margin, and any gain', () => {
+    expect(judge({ hr10: 0.245, ndcg10: 0.095 }, { hr10: 0.25, ndcg10: 0.1 })).toMatchObject({ accept: true, figures: { candidateNdcg10: 0.095, liveNdcg10: 0.1 } });
+    expect(judge({ hr10: 0.3, ndcg10: 0.2 }, { hr10: 0.25, ndcg10: 0.1 })).toMatchObject({ accept: true });
+  });
+
+  it('does not check ranking when the margin is unset, and validates the margin', () => {
+    const d = validateCandidate(
+      { candidate: { holdoutLoss: 2, holdoutRanking: { hr10: 0, ndcg10: 0 }, tensors }, live: { holdoutLoss: 2, holdoutRanking: { hr10: 1, ndcg10: 1 } } },
+      { maxLossIncrease: 0.5 },
+    );
+    expect(d.accept).toBe(true);
+    expect(() => judge({ hr10: 0, ndcg10: 0 }, { hr10: 0, ndcg10: 0 }) && validateCandidate({ candidate: { holdoutLoss: 1, tensors }, live: null }, { maxLossIncrease: 0.1, maxRankingDrop: -1 })).toThrow(RangeError);
+  });
+});

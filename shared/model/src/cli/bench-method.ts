@@ -46,8 +46,9 @@ export function benchBatches(split: DatasetSplit, catalogue: ItemCatalogue, maxL
     const slot = catalogue.ensureSlot(e.itemId);
     if (slot === undefined) continue;
     const history = histories.get(e.userId);
+    const seenCount = histories.seenCount(e.userId);
     histories.append(e.userId, slot);
-    if (history.length > 0) pool.push({ userId: e.userId, history, target: slot, ts: e.ts, newItem: catalogue.isSideSlot(slot) });
+    if (history.length > 0) pool.push({ userId: e.userId, history, target: slot, ts: e.ts, newItem: catalogue.isSideSlot(slot), seenCount });
   }
   const rng = createRng(settings.seed);
   return Array.from({ length: settings.steps + settings.warmup + 1 }, () => Array.from({ length: settings.batchSize }, () => pool[rng.int(pool.length)] as TrainingExample));

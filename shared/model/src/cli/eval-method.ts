@@ -6,7 +6,7 @@ import { ItemCatalogue } from '../item-catalogue.js';
 import { OnlineTrainer } from '../online-trainer.js';
 import { createProgressReporter } from '@reco/report';
 import type { PrequentialWindow } from '../prequential.js';
-import { median, replayStream } from '../stream-replay.js';
+import { StreamClock, median, replayStream } from '../stream-replay.js';
 import type { CliEnvironment } from './cli-config.js';
 import { peakRssMb } from './child-runs.js';
 import type { DatasetSplit } from './dataset-split.js';
@@ -23,6 +23,9 @@ export interface EvalRow {
   stepMsMedian: number;
   examplesPerSec: number;
   peakRssMb: number;
+  /** Snapshots the gate let through, and candidates it refused (by reason). */
+  published: number;
+  refused: Record<string, number>;
 }
 
 export interface EvalMethodResult {
@@ -40,9 +43,26 @@ export interface EvalSettings {
   window: number;
   sideCapacity: number;
   seed: number;
+  /** The updater's publish policy and gate margins (its defaults, see services/updater/src/config.ts). */
+  publishIntervalMs: number;
+  publishMaxSteps: number;
+  gateMaxLossIncrease: number;
+  gateMaxRankingDrop: number;
+  learningRate?: number;
 }
 
-export const DEFAULT_EVAL_SETTINGS: EvalSettings = { batchSize: 64, eventsPerStep: 32, window: 1000, sideCapacity: 256, seed: 1 };
+/** What the updater runs with by default, so `eval` measures what a deployment would do. */
+export const DEFAULT_EVAL_SETTINGS: EvalSettings = {
+  batchSize: 64,
+  eventsPerStep: 32,
+  window: 1000,
+  sideCapacity: 1000,
+  seed: 1,
+  publishIntervalMs: 5000,
+  publishMaxSteps: 200,
+  gateMaxLossIncrease: 0.5,
+  gateMaxRankingDrop: 0.01,
+};
 
 /** Replays the stream through one method (in the current process) and measures it. */
 export async function evaluateMethod(name: MethodName, split: DatasetSplit, backboneDir: string, env: CliEnvironment, settings: EvalSettings): Promise<EvalMethodResult> {
@@ -50,6 +70,7 @@ export async function evaluateMethod(name: MethodName, split: DatasetSplit, back
   const { backbone, itemIds, backboneId } = await loadCheckpoint(backboneDir);
   const catalogue = new ItemCatalogue(itemIds, settings.sideCapacity);
   const method = createAdaptation(name, backbone, catalogue, { seed: settings.seed });
+  const clock = new StreamClock();
   const trainer = new OnlineTrainer({
     method,
     backboneId,
@@ -57,6 +78,11 @@ export async function evaluateMethod(name: MethodName, split: DatasetSplit, back
     freshPerStep: settings.eventsPerStep,
     prequentialWindow: settings.window,
     seed: settings.seed,
+    publishPolicy: { intervalMs: settings.publishIntervalMs, maxSteps: settings.publishMaxSteps },
+    gate: { maxLossIncrease: settings.gateMaxLossIncrease, maxRankingDrop: settings.gateMaxRankingDrop },
+    scoreWith: 'published',
+    now: clock.now,
+    ...(settings.learningRate === undefined ? {} : { learningRate: settings.learningRate }),
   });
   trainer.seedHistories(split.pretrain);
   const progress = createProgressReporter({ label: name });
@@ -64,6 +90,7 @@ export async function evaluateMethod(name: MethodName, split: DatasetSplit, back
   try {
     const report = await replayStream(trainer, split.stream, {
       eventsPerStep: settings.eventsPerStep,
+      clock,
       onProgress: (done, _total, loss) => progress.update(done, { loss: Number.isFinite(loss) ? loss.toFixed(3) : '-' }),
     });
     const counts = method.parameterCount();
@@ -79,6 +106,8 @@ export async function evaluateMethod(name: MethodName, split: DatasetSplit, back
         stepMsMedian: median(report.stepMs),
         examplesPerSec: report.trainSeconds > 0 ? report.trainExamples / report.trainSeconds : 0,
         peakRssMb: peakRssMb(),
+        published: report.published,
+        refused: report.refused,
       },
       methodParams: counts.method,
       backboneParams: backbone.parameterCount,

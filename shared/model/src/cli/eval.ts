@@ -1,14 +1,17 @@
 import { writeFile } from 'node:fs/promises';
 import { METHOD_NAMES, type MethodName, isMethodName } from '../adaptation/adaptation-method.js';
+import { replayBaselines } from '../evaluation/prequential-baselines.js';
+import { SERVING_PROTOCOL, describeProtocol } from '../evaluation/protocol.js';
 import { runChild } from './child-runs.js';
-import { intOption, parseCli, readCliEnvironment, runCli } from './cli-config.js';
+import { intOption, nonNegativeOption, numberOption, parseCli, readCliEnvironment, runCli } from './cli-config.js';
 import { defaultBackboneDir, loadSplit } from './dataset-split.js';
 import { DEFAULT_EVAL_SETTINGS, type EvalMethodResult, type EvalSettings, evaluateMethod } from './eval-method.js';
 import { evalPlot, evalTable } from './eval-report.js';
 import { loadOrPretrain } from './pretrain-command.js';
 
 const USAGE =
-  'eval --data synthetic|<path> [--methods ladder,lora,...] [--json out.json] [--plot out.svg] [--backbone <dir>] [--window N] [--batch-size N] [--in-process]';
+  'eval --data synthetic|<path> [--methods ladder,lora,...] [--json out.json] [--plot out.svg] [--backbone <dir>] [--window N] [--batch-size N] ' +
+  '[--events-per-step N] [--side-capacity N] [--lr X] [--gate-ranking-drop X] [--in-process]';
 
 runCli(async () => {
   const args = parseCli(
@@ -22,20 +25,30 @@ runCli(async () => {
       window: { type: 'string' },
       'batch-size': { type: 'string' },
       'events-per-step': { type: 'string' },
+      'side-capacity': { type: 'string' },
+      lr: { type: 'string' },
+      'gate-ranking-drop': { type: 'string' },
       'in-process': { type: 'boolean', default: false },
       worker: { type: 'string' },
+      settings: { type: 'string' },
     },
     USAGE,
   );
   const env = readCliEnvironment();
   const data = String(args.data);
   const backboneDir = typeof args.backbone === 'string' ? args.backbone : defaultBackboneDir(data);
-  const settings: EvalSettings = {
-    ...DEFAULT_EVAL_SETTINGS,
-    window: intOption(args.window, 'window', DEFAULT_EVAL_SETTINGS.window),
-    batchSize: intOption(args['batch-size'], 'batch-size', DEFAULT_EVAL_SETTINGS.batchSize),
-    eventsPerStep: intOption(args['events-per-step'], 'events-per-step', DEFAULT_EVAL_SETTINGS.eventsPerStep),
-  };
+  const settings: EvalSettings =
+    typeof args.settings === 'string'
+      ? (JSON.parse(args.settings) as EvalSettings)
+      : {
+          ...DEFAULT_EVAL_SETTINGS,
+          window: intOption(args.window, 'window', DEFAULT_EVAL_SETTINGS.window),
+          batchSize: intOption(args['batch-size'], 'batch-size', DEFAULT_EVAL_SETTINGS.batchSize),
+          eventsPerStep: intOption(args['events-per-step'], 'events-per-step', DEFAULT_EVAL_SETTINGS.eventsPerStep),
+          sideCapacity: intOption(args['side-capacity'], 'side-capacity', DEFAULT_EVAL_SETTINGS.sideCapacity),
+          gateMaxRankingDrop: nonNegativeOption(args['gate-ranking-drop'], 'gate-ranking-drop', DEFAULT_EVAL_SETTINGS.gateMaxRankingDrop),
+          ...(args.lr === undefined ? {} : { learningRate: numberOption(args.lr, 'lr', 5e-3) }),
+        };
   const split = await loadSplit(data);
 
   if (typeof args.worker === 'string') {
@@ -53,26 +66,39 @@ runCli(async () => {
   console.error(`backbone ${checkpoint.backboneId} from ${backboneDir}; stream of ${split.stream.length} events`);
   checkpoint.backbone.dispose();
 
+  const baselines = replayBaselines(split.pretrain, split.stream, { window: settings.window, protocol: SERVING_PROTOCOL });
+  for (const b of baselines) console.error(`${b.name} (online): HR@10 ${b.overall.hr10.toFixed(4)} (last window ${(b.last?.hr10 ?? Number.NaN).toFixed(4)})`);
   const results: EvalMethodResult[] = [];
-  const passThrough = ['--data', data, '--backbone', backboneDir, '--window', String(settings.window), '--batch-size', String(settings.batchSize), '--events-per-step', String(settings.eventsPerStep)];
+  const passThrough = ['--data', data, '--backbone', backboneDir, '--settings', JSON.stringify(settings)];
   for (const name of methods as MethodName[]) {
     // --in-process skips the child processes (quicker to debug); peak RSS is then cumulative.
     const result = args['in-process'] === true
       ? await evaluateMethod(name, split, backboneDir, env, settings)
       : await runChild<EvalMethodResult>(import.meta.url, [...passThrough, '--worker', name]);
     results.push(result);
-    console.error(`${name}: HR@10 ${result.row.hr10.toFixed(4)} (last window ${result.row.hr10Last.toFixed(4)}), ${result.wallSeconds.toFixed(0)} s`);
+    console.error(`${name}: HR@10 ${result.row.hr10.toFixed(4)} (last window ${result.row.hr10Last.toFixed(4)}), ${result.row.published} published, refused ${JSON.stringify(result.row.refused)}, ${result.wallSeconds.toFixed(0)} s`);
   }
 
-  console.log(`\neval on ${split.name}: ${split.stream.length} stream events, prequential (test-then-train) full-ranking metrics, windows of ${settings.window} clicks\n`);
-  console.log(evalTable(results));
+  console.log(
+    `\neval on ${split.name}: ${split.stream.length} stream events after a pretraining log of ${split.pretrain.length}; prequential (test-then-train): ` +
+      `each click ranked by the last published (gated) parameters, then learned from; ${describeProtocol(SERVING_PROTOCOL)}; windows of ${settings.window} clicks; ` +
+      `baselines count the pretraining log, then learn online too\n`,
+  );
+  console.log(evalTable(results, baselines));
   if (typeof args.json === 'string') {
-    await writeFile(args.json, `${JSON.stringify(results.map((r) => r.row), null, 2)}\n`);
+    const report = {
+      data: split.name,
+      protocol: describeProtocol(SERVING_PROTOCOL),
+      settings,
+      methods: results.map((r) => ({ ...r.row, windows: r.windows })),
+      baselines: baselines.map((b) => ({ name: b.name, description: b.description, hr10: b.overall.hr10, ndcg10: b.overall.ndcg10, hr10First: b.first?.hr10 ?? null, hr10Last: b.last?.hr10 ?? null, newItemHr10: b.newItems.hr10, windows: b.windows })),
+    };
+    await writeFile(args.json, `${JSON.stringify(report, null, 2)}\n`);
     console.error(`wrote ${args.json}`);
   }
   if (typeof args.plot === 'string') {
     const streamStart = split.stream[0]?.ts ?? 0;
-    await writeFile(args.plot, evalPlot(results, split.drifts, streamStart, `Prequential HR@10 on ${split.name}`));
+    await writeFile(args.plot, evalPlot(results, baselines, split.drifts, streamStart, `Prequential HR@10 on ${split.name}`));
     console.error(`wrote ${args.plot}`);
   }
 });
