@@ -49,6 +49,7 @@ export interface EvalSettings {
   gateMaxLossIncrease: number;
   gateMaxRankingDrop: number;
   learningRate?: number;
+  sideLearningRate?: number;
 }
 
 /** What the updater runs with by default, so `eval` measures what a deployment would do. */
@@ -83,6 +84,7 @@ export async function evaluateMethod(name: MethodName, split: DatasetSplit, back
     scoreWith: 'published',
     now: clock.now,
     ...(settings.learningRate === undefined ? {} : { learningRate: settings.learningRate }),
+    ...(settings.sideLearningRate === undefined ? {} : { sideLearningRate: settings.sideLearningRate }),
   });
   trainer.seedHistories(split.pretrain);
   const progress = createProgressReporter({ label: name });

@@ -11,7 +11,7 @@ import { loadOrPretrain } from './pretrain-command.js';
 
 const USAGE =
   'eval --data synthetic|<path> [--methods ladder,lora,...] [--json out.json] [--plot out.svg] [--backbone <dir>] [--window N] [--batch-size N] ' +
-  '[--events-per-step N] [--side-capacity N] [--lr X] [--gate-ranking-drop X] [--in-process]';
+  '[--events-per-step N] [--side-capacity N] [--lr X] [--side-lr X] [--gate-ranking-drop X] [--in-process]';
 
 runCli(async () => {
   const args = parseCli(
@@ -27,6 +27,7 @@ runCli(async () => {
       'events-per-step': { type: 'string' },
       'side-capacity': { type: 'string' },
       lr: { type: 'string' },
+      'side-lr': { type: 'string' },
       'gate-ranking-drop': { type: 'string' },
       'in-process': { type: 'boolean', default: false },
       worker: { type: 'string' },
@@ -48,6 +49,7 @@ runCli(async () => {
           sideCapacity: intOption(args['side-capacity'], 'side-capacity', DEFAULT_EVAL_SETTINGS.sideCapacity),
           gateMaxRankingDrop: nonNegativeOption(args['gate-ranking-drop'], 'gate-ranking-drop', DEFAULT_EVAL_SETTINGS.gateMaxRankingDrop),
           ...(args.lr === undefined ? {} : { learningRate: numberOption(args.lr, 'lr', 5e-3) }),
+          ...(args['side-lr'] === undefined ? {} : { sideLearningRate: numberOption(args['side-lr'], 'side-lr', 5e-2) }),
         };
   const split = await loadSplit(data);
 
