@@ -134,8 +134,6 @@ export class OnlineTrainer {
   private readonly fresh: TrainingExample[] = [];
   private readonly holdout: TrainingExample[] = [];
   private live: AdaptationMethod | null = null;
-  /** The parameters training started from, the gate's fixed floor (see GateInput.start). */
-  private start: AdaptationMethod | null = null;
   private scoredCount = 0;
   private observed = 0;
   private stepCount = 0;
@@ -235,23 +233,15 @@ export class OnlineTrainer {
   /** The parameters that rank clicks: the published copy (created at the current ones on first use) or the trained ones. */
   private async scorer(): Promise<AdaptationMethod> {
     if (this.options.scoreWith === 'current') return this.method;
-    if (this.live === null) {
-      const initial = await this.method.serialize();
-      this.setLive(initial);
-      this.start ??= this.copyOf(initial);
-    }
+    if (this.live === null) this.setLive(await this.method.serialize());
     return this.live as AdaptationMethod;
   }
 
-  private copyOf(serialized: SerializedAdaptation): AdaptationMethod {
-    const copy = createAdaptation(this.method.name, this.method.backbone, this.method.catalogue, snapshotConfig(serialized, runnerOf(this.method)));
-    copy.load(serialized);
-    return copy;
-  }
-
   private setLive(serialized: SerializedAdaptation): void {
-    if (this.live === null) this.live = this.copyOf(serialized);
-    else this.live.load(serialized);
+    if (this.live === null) {
+      this.live = createAdaptation(this.method.name, this.method.backbone, this.method.catalogue, snapshotConfig(serialized, runnerOf(this.method)));
+    }
+    this.live.load(serialized);
   }
 
   /** Scores every booked example with the current parameters (the "test" of test-then-train). */
@@ -410,7 +400,6 @@ export class OnlineTrainer {
     const liveLoss = this.live === null || !judged ? null : await this.holdoutLoss(this.live, seed);
     const candidateRanking = judged ? await this.holdoutRanking(this.method) : null;
     const liveRanking = this.live === null || !judged ? null : await this.holdoutRanking(this.live);
-    const startRanking = this.start === null || !judged ? null : await this.holdoutRanking(this.start);
     const serialized = await this.method.serialize();
     const noise = candidateRanking !== null && liveRanking !== null ? pairedNoise(candidateRanking.ranks, liveRanking.ranks) : null;
     const decision = validateCandidate(
@@ -418,7 +407,6 @@ export class OnlineTrainer {
         candidate: { holdoutLoss: candidateLoss, tensors: serialized.tensors, ...(candidateRanking === null ? {} : { holdoutRanking: candidateRanking }) },
         live: liveLoss === null ? null : { holdoutLoss: liveLoss, ...(liveRanking === null ? {} : { holdoutRanking: liveRanking }) },
         ...(noise === null ? {} : { rankingNoise: noise }),
-        ...(startRanking === null || candidateRanking === null ? {} : { start: { holdoutRanking: startRanking, rankingNoise: pairedNoise(candidateRanking.ranks, startRanking.ranks) } }),
       },
       this.options.gate,
     );
@@ -446,8 +434,6 @@ export class OnlineTrainer {
     this.sideOptimizer.dispose();
     this.live?.dispose();
     this.live = null;
-    this.start?.dispose();
-    this.start = null;
   }
 }
 

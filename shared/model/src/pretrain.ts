@@ -106,7 +106,7 @@ export interface PretrainSettings {
 }
 
 export const DEFAULT_PRETRAIN: Readonly<PretrainSettings> = Object.freeze({
-  epochs: 60,
+  epochs: 20,
   batchSize: 64,
   learningRate: 3e-3,
   dropout: 0.2,
