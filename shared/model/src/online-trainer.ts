@@ -108,7 +108,7 @@ export type PublishOutcome =
 const DEFAULTS = {
   batchSize: 64,
   learningRate: 5e-3,
-  // Measured on MovieLens latest-small (docs/online-ablation.md): with Adam at 5e-2 the side
+  // Measured on MovieLens latest-small (see docs/online-ablation.md): with Adam at 5e-2 the side
   // biases ran to -1.3..+2.0 within 4,000 clicks and ladder's prequential HR@10 fell from
   // frozen's 0.074 to 0.029; at 1e-2 it holds (0.075).
   sideLearningRate: 1e-2,
@@ -116,7 +116,7 @@ const DEFAULTS = {
   // 100 uniform negatives teach what the backbone already knows (telling a clicked item from a
   // random one: sampled-100 HR@10 is 0.66 before any training on MovieLens) and training with
   // them lowered full-ranking HR@10 at every learning rate tried; 1,000 align the loss with
-  // the full ranking users get (docs/online-ablation.md).
+  // the full ranking users get (see docs/online-ablation.md).
   negatives: 1000,
   replayCapacity: 4096,
   maxUsers: 100_000,

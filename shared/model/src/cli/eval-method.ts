@@ -50,6 +50,8 @@ export interface EvalSettings {
   gateMaxRankingDrop: number;
   learningRate?: number;
   sideLearningRate?: number;
+  sideOptimizer?: 'adam' | 'adagrad' | 'sgd';
+  negatives?: number;
 }
 
 /** What the updater runs with by default, so `eval` measures what a deployment would do. */
@@ -85,6 +87,8 @@ export async function evaluateMethod(name: MethodName, split: DatasetSplit, back
     now: clock.now,
     ...(settings.learningRate === undefined ? {} : { learningRate: settings.learningRate }),
     ...(settings.sideLearningRate === undefined ? {} : { sideLearningRate: settings.sideLearningRate }),
+    ...(settings.sideOptimizer === undefined ? {} : { sideOptimizer: settings.sideOptimizer }),
+    ...(settings.negatives === undefined ? {} : { negatives: settings.negatives }),
   });
   trainer.seedHistories(split.pretrain);
   const progress = createProgressReporter({ label: name });
