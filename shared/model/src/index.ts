@@ -73,7 +73,7 @@ export {
   type TrainerSnapshot,
   type TrainingExample,
 } from './online-trainer.js';
-export { median, replayStream, type StreamReplayOptions, type StreamReplayReport } from './stream-replay.js';
+export { StreamClock, median, replayStream, type StreamReplayOptions, type StreamReplayReport } from './stream-replay.js';
 export {
   DEFAULT_PRETRAIN,
   pretrainBackbone,
@@ -95,14 +95,17 @@ export {
   topK,
   type RankingProtocol,
   type RankingSummary,
+  type SlotFilter,
 } from './ranking-metrics.js';
 export {
+  MISS_RANK,
   NOT_ITEMS,
   ProtocolAccumulator,
   SERVING_PROTOCOL,
   competitorsExcluded,
   describeProtocol,
   evaluateCases,
+  exclusionFor,
   leaveOneOut,
   rankTarget,
   type BatchRanker,
@@ -115,12 +118,13 @@ export type { Baseline } from './evaluation/baseline.js';
 export { PopularityBaseline } from './evaluation/popularity-baseline.js';
 export { ItemKnnBaseline, type ItemKnnOptions } from './evaluation/item-knn-baseline.js';
 export { MarkovBaseline } from './evaluation/markov-baseline.js';
-export { baselineRanker, bestBaseline, classicBaselines, evaluateBaselines, fitBaseline, type BaselineRow } from './evaluation/baseline-suite.js';
+export { ITEM_KNN_RECENT_GRID, baselineRanker, bestBaseline, classicBaselines, evaluateBaselines, fitBaseline, type BaselineRow } from './evaluation/baseline-suite.js';
+export { replayBaselines, type BaselineReplay, type BaselineReplayOptions } from './evaluation/prequential-baselines.js';
 export { EVALUATION_NEGATIVES, NegativeSampler, type NegativeSamplerOptions } from './negative-sampler.js';
 export { ReplayBuffer, type ReplayBufferOptions } from './replay-buffer.js';
 export { PrequentialTracker, type PrequentialFigures, type PrequentialOptions, type PrequentialWindow } from './prequential.js';
 export { publishDecision, type PublishDecision, type PublishPolicy, type PublishReason, type PublishState } from './publish-policy.js';
-export { validateCandidate, type GateConfig, type GateDecision, type GateFigures, type GateInput, type GateRejection } from './validation-gate.js';
+export { validateCandidate, type GateConfig, type GateDecision, type GateFigures, type GateInput, type GateRejection, type HoldoutRanking, type RankingNoise } from './validation-gate.js';
 export { fromMessageParts, toMessageParts, type AdaptationMessageParts } from './adaptation/snapshot-message.js';
 export { parseVariants, type VariantSpec } from './adaptation/variant-spec.js';
 export * from './onnx/index.js';
