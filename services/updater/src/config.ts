@@ -101,9 +101,9 @@ export function readUpdaterConfig(env: Readonly<Record<string, string | undefine
       // the updater logs in test/new-item.e2e.test.ts with a 0.05 margin), while the over-trained
       // ladder under slow traffic rose by 0.5-1.3 (`npm start` logs before the full-step fix).
       gateMaxLossIncrease: number(env, 'RECO_GATE_MAX_LOSS_INCREASE', 0.5),
-      // Loss alone let through candidates that ranked worse for users on MovieLens; this is the
-      // largest drop of holdout HR@10 or NDCG@10 (full ranking, seen items excluded) below the
-      // live snapshot's that is still published. See docs/online-ablation.md.
+      // The largest drop of holdout HR@10 or NDCG@10 (full ranking, seen items excluded) below
+      // the live snapshot's that is still published; the sampled loss says nothing about the
+      // full ranking users get. See GateConfig.maxRankingDrop.
       gateMaxRankingDrop: number(env, 'RECO_GATE_MAX_RANKING_DROP', 0.01),
     }),
   });

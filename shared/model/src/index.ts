@@ -124,7 +124,7 @@ export { EVALUATION_NEGATIVES, NegativeSampler, type NegativeSamplerOptions } fr
 export { ReplayBuffer, type ReplayBufferOptions } from './replay-buffer.js';
 export { PrequentialTracker, type PrequentialFigures, type PrequentialOptions, type PrequentialWindow } from './prequential.js';
 export { publishDecision, type PublishDecision, type PublishPolicy, type PublishReason, type PublishState } from './publish-policy.js';
-export { validateCandidate, type GateConfig, type GateDecision, type GateFigures, type GateInput, type GateRejection, type HoldoutRanking, type RankingNoise } from './validation-gate.js';
+export { pairedRankingNoise, validateCandidate, type GateConfig, type GateDecision, type GateFigures, type GateInput, type GateRejection, type HoldoutRanking, type RankingNoise } from './validation-gate.js';
 export { fromMessageParts, toMessageParts, type AdaptationMessageParts } from './adaptation/snapshot-message.js';
 export { parseVariants, type VariantSpec } from './adaptation/variant-spec.js';
 export * from './onnx/index.js';

@@ -8,13 +8,13 @@ import { NegativeSampler } from './negative-sampler.js';
 import { PrequentialTracker } from './prequential.js';
 import { type PublishPolicy, publishDecision } from './publish-policy.js';
 import { type EvaluationProtocol, SERVING_PROTOCOL, exclusionFor, rankTarget } from './evaluation/protocol.js';
-import { RANKING_CUTOFF, RankingAccumulator, hitAtK, ndcgAtK } from './ranking-metrics.js';
+import { RankingAccumulator } from './ranking-metrics.js';
 import { ReplayBuffer } from './replay-buffer.js';
 import { candidateSet, sampledSoftmaxLoss } from './sampled-softmax-loss.js';
 import { prepareExamples } from './example-inputs.js';
 import { registerGradients } from './gradients.js';
 import { UserHistories } from './user-histories.js';
-import { type GateConfig, type GateDecision, type RankingNoise, validateCandidate } from './validation-gate.js';
+import { type GateConfig, type GateDecision, pairedRankingNoise, validateCandidate } from './validation-gate.js';
 
 /**
  * Online (test-then-train) training of one adaptation method over a click stream.
@@ -108,15 +108,15 @@ export type PublishOutcome =
 const DEFAULTS = {
   batchSize: 64,
   learningRate: 5e-3,
-  // Measured on MovieLens latest-small (see docs/online-ablation.md): with Adam at 5e-2 the side
-  // biases ran to -1.3..+2.0 within 4,000 clicks and ladder's prequential HR@10 fell from
-  // frozen's 0.074 to 0.029; at 1e-2 it holds (0.075).
+  // `npm run ablate:online` on MovieLens latest-small (docs/online-ablation.md), 1,000 negatives:
+  // Adam at 5e-2 took ladder to 0.70x frozen's prequential HR@10, 2e-2 to 0.91x, 1e-2 holds
+  // (1.01x); lower than 1e-2 slows the synthetic world's new-item bursts.
   sideLearningRate: 1e-2,
   sideOptimizer: 'adam' as 'adam' | 'adagrad' | 'sgd',
   // 100 uniform negatives teach what the backbone already knows (telling a clicked item from a
-  // random one: sampled-100 HR@10 is 0.66 before any training on MovieLens) and training with
-  // them lowered full-ranking HR@10 at every learning rate tried; 1,000 align the loss with
-  // the full ranking users get (see docs/online-ablation.md).
+  // random one: its sampled-100 HR@10 is 0.66 on MovieLens before any online training); with
+  // them ladder fell to 0.78x frozen even with the side table frozen, with 1,000 it holds 1.00x
+  // (docs/online-ablation.md). 6,000 are no better.
   negatives: 1000,
   replayCapacity: 4096,
   maxUsers: 100_000,
@@ -260,31 +260,37 @@ export class OnlineTrainer {
   /** Scores every booked example with the current parameters (the "test" of test-then-train). */
   async evaluatePending(): Promise<number> {
     const batch = this.pending.splice(0, this.pending.length);
-    const chunk = 128;
-    const scorer = await this.scorer();
-    for (let start = 0; start < batch.length; start += chunk) {
-      const examples = batch.slice(start, start + chunk);
-      const input = await prepareExamples(scorer, examples, true);
-      const scores = tf.tidy(() => scorer.scores(input));
+    const ranks = await this.rank(await this.scorer(), batch);
+    batch.forEach((e, i) => {
+      const rank = ranks[i] as number;
+      this.prequential.record(rank, e.ts);
+      if (e.newItem) this.newItemPrequential.record(rank, e.ts);
+      if (e.target < 0) return;
+      this.scoredCount++;
+      if (this.scoredCount % this.options.holdoutEvery === 0) {
+        this.holdout.push(e);
+        if (this.holdout.length > this.options.holdoutCapacity) this.holdout.shift();
+      } else {
+        this.fresh.push(e);
+      }
+    });
+    return batch.length;
+  }
+
+  /** Each example's full-ranking rank under the protocol, scored by `method` in chunks of 128. */
+  private async rank(method: AdaptationMethod, examples: readonly TrainingExample[]): Promise<number[]> {
+    const ranks: number[] = [];
+    const slots = method.catalogue.numSlots;
+    for (let start = 0; start < examples.length; start += 128) {
+      const chunk = examples.slice(start, start + 128);
+      const input = await prepareExamples(method, chunk, true);
+      const scores = tf.tidy(() => method.scores(input));
       input.dispose();
       const data = (await scores.data()) as Float32Array;
       scores.dispose();
-      const slots = this.method.catalogue.numSlots;
-      examples.forEach((e, row) => {
-        const rank = rankTarget(data.subarray(row * slots, (row + 1) * slots), e.target, this.excludedFor(e));
-        this.prequential.record(rank, e.ts);
-        if (e.newItem) this.newItemPrequential.record(rank, e.ts);
-        if (e.target < 0) return;
-        this.scoredCount++;
-        if (this.scoredCount % this.options.holdoutEvery === 0) {
-          this.holdout.push(e);
-          if (this.holdout.length > this.options.holdoutCapacity) this.holdout.shift();
-        } else {
-          this.fresh.push(e);
-        }
-      });
+      chunk.forEach((e, row) => ranks.push(rankTarget(data.subarray(row * slots, (row + 1) * slots), e.target, this.excludedFor(e))));
     }
-    return batch.length;
+    return ranks;
   }
 
   /**
@@ -361,13 +367,7 @@ export class OnlineTrainer {
   async holdoutRanking(method: AdaptationMethod = this.method): Promise<{ hr10: number; ndcg10: number; ranks: number[] } | null> {
     if (this.holdout.length === 0) return null;
     const accumulator = new RankingAccumulator('full');
-    const input = await prepareExamples(method, this.holdout, true);
-    const scores = tf.tidy(() => method.scores(input));
-    input.dispose();
-    const data = (await scores.data()) as Float32Array;
-    scores.dispose();
-    const slots = method.catalogue.numSlots;
-    const ranks = this.holdout.map((e, row) => rankTarget(data.subarray(row * slots, (row + 1) * slots), e.target, this.excludedFor(e)));
+    const ranks = await this.rank(method, this.holdout);
     for (const rank of ranks) accumulator.add(rank);
     const { hr10, ndcg10 } = accumulator.summary();
     return { hr10, ndcg10, ranks };
@@ -414,7 +414,7 @@ export class OnlineTrainer {
     const candidateRanking = judged ? await this.holdoutRanking(this.method) : null;
     const liveRanking = this.live === null || !judged ? null : await this.holdoutRanking(this.live);
     const serialized = await this.method.serialize();
-    const noise = candidateRanking !== null && liveRanking !== null ? pairedNoise(candidateRanking.ranks, liveRanking.ranks) : null;
+    const noise = candidateRanking !== null && liveRanking !== null ? pairedRankingNoise(candidateRanking.ranks, liveRanking.ranks) : null;
     const decision = validateCandidate(
       {
         candidate: { holdoutLoss: candidateLoss, tensors: serialized.tensors, ...(candidateRanking === null ? {} : { holdoutRanking: candidateRanking }) },
@@ -448,19 +448,6 @@ export class OnlineTrainer {
     this.live?.dispose();
     this.live = null;
   }
-}
-
-/** Standard errors of the per-example differences in hit@10 and NDCG@10 between two rankings of the same clicks. */
-function pairedNoise(a: readonly number[], b: readonly number[]): RankingNoise {
-  const se = (metric: (rank: number) => number): number => {
-    const n = a.length;
-    if (n < 2) return 0;
-    const diffs = a.map((rank, i) => metric(rank) - metric(b[i] as number));
-    const mean = diffs.reduce((x, y) => x + y, 0) / n;
-    const variance = diffs.reduce((x, d) => x + (d - mean) ** 2, 0) / (n - 1);
-    return Math.sqrt(variance / n);
-  };
-  return { hr10: se((r) => hitAtK(r, RANKING_CUTOFF)), ndcg10: se((r) => ndcgAtK(r, RANKING_CUTOFF)) };
 }
 
 function runnerOf(method: AdaptationMethod) {

@@ -32,7 +32,7 @@ describe.skipIf(!present)('on a slice of MovieLens latest-small', () => {
     slice = interactions;
     const { before } = timeSplit(slice, { fraction: 0.7 });
     result = await pretrainBackbone({ interactions: before, epochs: 8, patience: 8, seed: 3 });
-  }, 240_000);
+  }, 480_000);
 
   afterAll(() => result?.backbone.dispose());
 

@@ -13,10 +13,16 @@ export interface CandidateSet {
   targetColumns: Int32Array;
 }
 
-export function candidateSet(targets: readonly number[], negatives: Int32Array): CandidateSet {
+/**
+ * `weights`, when given, marks rows that count (pretraining's padded positions weigh 0): their
+ * targets get no column of their own, and their column (0) is never read by a weighted loss.
+ */
+export function candidateSet(targets: ArrayLike<number>, negatives: Int32Array, weights?: ArrayLike<number>): CandidateSet {
   const column = new Map<number, number>();
   const slots: number[] = [];
-  for (const t of targets) {
+  for (let i = 0; i < targets.length; i++) {
+    const t = targets[i] as number;
+    if (weights !== undefined && !((weights[i] ?? 0) > 0)) continue;
     if (!column.has(t)) {
       column.set(t, slots.length);
       slots.push(t);

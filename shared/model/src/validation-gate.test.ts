@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { validateCandidate, type GateInput } from './validation-gate.js';
+import { pairedRankingNoise, validateCandidate, type GateInput } from './validation-gate.js';
 
 const tensors = (...specs: [string, number[]][]) => specs.map(([name, values]) => ({ name, values: Float32Array.from(values) }));
 const healthy = tensors(['ladder/down_0', [0.1, -0.2, 0.3]], ['ladder/up', [0, 0]]);
@@ -123,5 +123,13 @@ describe('validateCandidate on what users get (holdout HR@10 / NDCG@10)', () => 
     );
     expect(d.accept).toBe(true);
     expect(() => judge({ hr10: 0, ndcg10: 0 }, { hr10: 0, ndcg10: 0 }) && validateCandidate({ candidate: { holdoutLoss: 1, tensors }, live: null }, { maxLossIncrease: 0.1, maxRankingDrop: -1 })).toThrow(RangeError);
+  });
+});
+
+describe('pairedRankingNoise', () => {
+  it('is zero for identical rankings and the standard error of the hit differences otherwise', () => {
+    expect(pairedRankingNoise([0, 3, 20, 50], [0, 3, 20, 50])).toEqual({ hr10: 0, ndcg10: 0 });
+    // Hits 1,1,0,0 against 0,1,1,0: differences 1,0,-1,0, mean 0, sample variance 2/3, s.e. sqrt(2/3/4).
+    expect(pairedRankingNoise([0, 1, 50, 50], [50, 1, 0, 50]).hr10).toBeCloseTo(Math.sqrt(2 / 3 / 4), 12);
   });
 });

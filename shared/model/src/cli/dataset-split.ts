@@ -17,8 +17,9 @@ export interface DatasetSplit {
 
 export const DEFAULT_PRETRAIN_FRACTION = 0.7;
 
-export async function loadSplit(spec: string, pretrainFraction = DEFAULT_PRETRAIN_FRACTION): Promise<DatasetSplit> {
-  const dataset = await loadDataset(spec);
+/** `minRating` keeps only MovieLens ratings at or above it (implicit feedback from liked movies). */
+export async function loadSplit(spec: string, pretrainFraction = DEFAULT_PRETRAIN_FRACTION, options: { minRating?: number } = {}): Promise<DatasetSplit> {
+  const dataset = await loadDataset(spec, options.minRating === undefined ? {} : { minRating: options.minRating });
   if (dataset.world !== undefined) {
     return { name: dataset.name, pretrain: [...dataset.world.pretrainLog], stream: [...dataset.world.stream], drifts: dataset.world.drifts };
   }

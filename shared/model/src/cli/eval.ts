@@ -11,7 +11,7 @@ import { loadOrPretrain } from './pretrain-command.js';
 
 const USAGE =
   'eval --data synthetic|<path> [--methods ladder,lora,...] [--json out.json] [--plot out.svg] [--backbone <dir>] [--window N] [--batch-size N] ' +
-  '[--events-per-step N] [--side-capacity N] [--lr X] [--side-lr X] [--gate-ranking-drop X] [--stream-events N] [--in-process]';
+  '[--events-per-step N] [--side-capacity N] [--lr X] [--side-lr X] [--gate-ranking-drop X] [--stream-events N] [--min-rating X] [--in-process]';
 
 runCli(async () => {
   const args = parseCli(
@@ -30,6 +30,7 @@ runCli(async () => {
       'side-lr': { type: 'string' },
       'gate-ranking-drop': { type: 'string' },
       'stream-events': { type: 'string' },
+      'min-rating': { type: 'string' },
       'in-process': { type: 'boolean', default: false },
       worker: { type: 'string' },
       settings: { type: 'string' },
@@ -52,7 +53,8 @@ runCli(async () => {
           ...(args.lr === undefined ? {} : { learningRate: numberOption(args.lr, 'lr', 5e-3) }),
           ...(args['side-lr'] === undefined ? {} : { sideLearningRate: numberOption(args['side-lr'], 'side-lr', 5e-2) }),
         };
-  const loaded = await loadSplit(data);
+  const minRating = args['min-rating'] === undefined ? undefined : nonNegativeOption(args['min-rating'], 'min-rating', 0);
+  const loaded = await loadSplit(data, undefined, minRating === undefined ? {} : { minRating });
   // --stream-events N replays only the stream's first N events: a quick ablation, same protocol.
   const streamEvents = args['stream-events'] === undefined ? undefined : intOption(args['stream-events'], 'stream-events', 1);
   const split = streamEvents === undefined ? loaded : { ...loaded, stream: loaded.stream.slice(0, streamEvents) };
@@ -75,7 +77,7 @@ runCli(async () => {
   const baselines = replayBaselines(split.pretrain, split.stream, { window: settings.window, protocol: SERVING_PROTOCOL });
   for (const b of baselines) console.error(`${b.name} (online): HR@10 ${b.overall.hr10.toFixed(4)} (last window ${(b.last?.hr10 ?? Number.NaN).toFixed(4)})`);
   const results: EvalMethodResult[] = [];
-  const passThrough = ['--data', data, '--backbone', backboneDir, '--settings', JSON.stringify(settings), ...(streamEvents === undefined ? [] : ['--stream-events', String(streamEvents)])];
+  const passThrough = ['--data', data, '--backbone', backboneDir, '--settings', JSON.stringify(settings), ...(streamEvents === undefined ? [] : ['--stream-events', String(streamEvents)]), ...(minRating === undefined ? [] : ['--min-rating', String(minRating)])];
   for (const name of methods as MethodName[]) {
     // --in-process skips the child processes (quicker to debug); peak RSS is then cumulative.
     const result = args['in-process'] === true

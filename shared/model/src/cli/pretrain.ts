@@ -7,7 +7,7 @@ import { pretrainReport, pretrainToCheckpoint } from './pretrain-command.js';
 
 const USAGE =
   'pretrain --data synthetic|<path> [--out <dir>] [--epochs N] [--patience N] [--batch-size N] [--lr X] [--dropout X] [--weight-decay X] ' +
-  '[--negatives N (0 = full softmax)] [--dim N] [--blocks N] [--heads N] [--max-len N] [--ffn-dim N] [--seed N] [--json out.json]';
+  '[--negatives N (0 = full softmax)] [--dim N] [--blocks N] [--heads N] [--max-len N] [--ffn-dim N] [--seed N] [--min-rating X] [--json out.json]';
 
 runCli(async () => {
   const args = parseCli(
@@ -29,6 +29,7 @@ runCli(async () => {
       'ffn-dim': { type: 'string' },
       seed: { type: 'string' },
       json: { type: 'string' },
+      'min-rating': { type: 'string' },
     },
     USAGE,
   );
@@ -36,7 +37,7 @@ runCli(async () => {
   const backend = await initBackend(env.backend === undefined ? {} : { preferred: env.backend });
   const data = String(args.data);
   const out = typeof args.out === 'string' ? args.out : defaultBackboneDir(data);
-  const split = await loadSplit(data);
+  const split = await loadSplit(data, undefined, args['min-rating'] === undefined ? {} : { minRating: nonNegativeOption(args['min-rating'], 'min-rating', 0) });
   console.error(`pretraining on ${split.name}: ${split.pretrain.length} events before the stream (backend ${backend.name})`);
   const started = performance.now();
   const { result, backboneId } = await pretrainToCheckpoint(split, out, {
