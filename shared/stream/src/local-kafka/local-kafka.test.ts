@@ -1,10 +1,14 @@
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import { existsSync, readdirSync } from 'node:fs';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { createServer, type Server, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
-import { describe, expect, it } from 'vitest';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { Kafka, logLevel } from 'kafkajs';
+import { afterAll, describe, expect, it } from 'vitest';
 import { silentLogger } from '../logger.js';
-import { startLocalKafka } from './local-kafka.js';
+import { startLocalKafka, type LocalKafka } from './local-kafka.js';
 
 function brokerDirs(): string[] {
   return readdirSync(tmpdir()).filter((d) => d.startsWith('reco-kafka-')).sort();
@@ -76,3 +80,105 @@ describe('startLocalKafka', () => {
     expect(brokerPids()).toEqual(pidsBefore);
   });
 });
+
+describe('startLocalKafka with a kept dataDir', () => {
+  const dirs: string[] = [];
+  const brokers: LocalKafka[] = [];
+  afterAll(async () => {
+    await Promise.all(brokers.map((b) => b.stop()));
+    await Promise.all(dirs.map((d) => rm(d, { recursive: true, force: true })));
+  });
+  const keptDir = async (): Promise<string> => {
+    const dir = await mkdtemp(join(tmpdir(), 'reco-kept-kafka-test-'));
+    dirs.push(dir);
+    return dir;
+  };
+  const started = async (dataDir: string): Promise<LocalKafka> => {
+    const broker = await startLocalKafka({ logger: silentLogger, dataDir });
+    brokers.push(broker);
+    return broker;
+  };
+
+  it('a second start reuses the storage: same cluster id, same port, the messages are still there', async () => {
+    const dataDir = await keptDir();
+    const first = await started(dataDir);
+    expect(first.reusedStorage).toBe(false);
+    const topic = 'kept-topic';
+    const admin = client(first.brokers).admin();
+    await admin.connect();
+    await admin.createTopics({ topics: [{ topic, numPartitions: 1, replicationFactor: 1 }], waitForLeaders: true });
+    await admin.disconnect();
+    const producer = client(first.brokers).producer({ allowAutoTopicCreation: false });
+    await producer.connect();
+    await producer.send({ topic, acks: -1, messages: [{ value: 'a' }, { value: 'b' }, { value: 'c' }] });
+    await producer.disconnect();
+    await first.stop();
+    expect(isAlive(first.pid)).toBe(false);
+    expect(existsSync(join(dataDir, 'data', 'meta.properties'))).toBe(true);
+
+    const second = await started(dataDir);
+    expect(second.reusedStorage).toBe(true);
+    expect(second.clusterId).toBe(first.clusterId);
+    expect(second.brokers).toEqual(first.brokers);
+    const reader = client(second.brokers).admin();
+    await reader.connect();
+    const offsets = await reader.fetchTopicOffsets(topic);
+    await reader.disconnect();
+    expect(offsets.map((o) => Number(o.high))).toEqual([3]);
+    // The previous run's broker log is kept beside the new one, for reading after a crash.
+    expect(existsSync(join(dataDir, 'broker.previous.log'))).toBe(true);
+    await second.stop();
+    expect(existsSync(join(dataDir, 'data', 'meta.properties'))).toBe(true);
+  }, 120_000);
+
+  it('stops a broker left running by an owner that was killed, and refuses one whose owner is alive', async () => {
+    const dataDir = await keptDir();
+    // The owner is a separate Node process: kill -9 skips its exit hook, so its broker lives on.
+    const owner = spawn(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', ownerScript(dataDir)], { cwd: repoRoot, stdio: ['ignore', 'pipe', 'pipe'] });
+    let output = '';
+    owner.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
+    owner.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
+    const ownerExited = new Promise<void>((resolve) => owner.once('exit', () => resolve()));
+    try {
+      const deadline = Date.now() + 90_000;
+      while (!output.includes('BROKER-UP')) {
+        if (owner.exitCode !== null || Date.now() > deadline) throw new Error(`the owner process did not start its broker:\n${output}`);
+        await new Promise((r) => setTimeout(r, 200));
+      }
+      const record = JSON.parse(await readFile(join(dataDir, 'local-kafka.json'), 'utf8')) as { brokerPid: number; ownerPid: number };
+      expect(record.ownerPid).toBe(owner.pid);
+      await expect(startLocalKafka({ logger: silentLogger, dataDir })).rejects.toThrow(/which is still running/);
+      expect(isAlive(record.brokerPid)).toBe(true);
+
+      owner.kill('SIGKILL');
+      await ownerExited;
+      expect(isAlive(record.brokerPid)).toBe(true); // the leftover this start must deal with
+      const next = await started(dataDir);
+      expect(next.reusedStorage).toBe(true);
+      expect(isAlive(record.brokerPid)).toBe(false);
+      await next.stop();
+    } finally {
+      owner.kill('SIGKILL');
+      const record = await readFile(join(dataDir, 'local-kafka.json'), 'utf8').catch(() => '');
+      const pid = record ? (JSON.parse(record) as { brokerPid: number }).brokerPid : 0;
+      if (pid > 0 && isAlive(pid)) process.kill(pid, 'SIGKILL');
+    }
+  }, 180_000);
+});
+
+const repoRoot = fileURLToPath(new URL('../../../../', import.meta.url));
+
+function ownerScript(dataDir: string): string {
+  const module = fileURLToPath(new URL('./local-kafka.ts', import.meta.url));
+  return [
+    `import { startLocalKafka } from ${JSON.stringify(module)};`,
+    `const silent = { debug() {}, info() {}, warn() {}, error() {} };`,
+    `await startLocalKafka({ logger: silent, dataDir: ${JSON.stringify(dataDir)} });`,
+    `console.log('BROKER-UP');`,
+    `setInterval(() => {}, 1000);`,
+  ].join('\n');
+}
+
+function client(brokers: string[]): Kafka {
+  return new Kafka({ clientId: 'local-kafka-test', brokers, logLevel: logLevel.NOTHING });
+}

@@ -1,14 +1,14 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { createWriteStream, existsSync } from 'node:fs';
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { readFile, rm, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Kafka, logLevel } from 'kafkajs';
 import { StreamError } from '../errors.js';
 import type { Logger } from '../logger.js';
-import { freePort } from './free-port.js';
+import { openBrokerHome, stopLeftoverBroker, writeBrokerRecord } from './broker-home.js';
+import { freePort, isPortFree } from './free-port.js';
 import { DEFAULT_POM_PATH, ensureKafkaJars, KAFKA_VERSION } from './kafka-jars.js';
 
 export interface LocalKafka {
@@ -16,8 +16,15 @@ export interface LocalKafka {
   readonly brokers: string[];
   readonly logFile: string;
   readonly pid: number;
-  /** SIGTERM, then SIGKILL after the timeout; then removes the data folder. Safe to call twice. */
-  stop(): Promise<void>;
+  /** The KRaft cluster id the storage is formatted with (the same on every start of a kept dataDir). */
+  readonly clusterId: string;
+  /** True when a kept dataDir was already formatted by an earlier start and was reused as it was. */
+  readonly reusedStorage: boolean;
+  /**
+   * SIGTERM, then SIGKILL after the timeout (default: stopTimeoutMs); then removes the data folder,
+   * unless it is a kept dataDir. Safe to call twice.
+   */
+  stop(timeoutMs?: number): Promise<void>;
 }
 
 export interface LocalKafkaOptions {
@@ -31,6 +38,13 @@ export interface LocalKafkaOptions {
   stopTimeoutMs?: number;
   /** Keep the temp folder (data and broker.log) after stop, for debugging. */
   keepFiles?: boolean;
+  /**
+   * Keep the broker's files in this folder across starts instead of a temp folder per start:
+   * storage formatted on first use and reused after (same cluster id, topics and messages), the
+   * previous start's ports preferred when free, a broker left running by a killed owner stopped
+   * first. stop() leaves the folder in place.
+   */
+  dataDir?: string;
   heapMb?: number;
   /** Topic auto-creation stays off by default so a service that forgot ensureTopics() fails loudly. */
   autoCreateTopics?: boolean;
@@ -39,34 +53,41 @@ export interface LocalKafkaOptions {
 /**
  * Starts a real single-node Apache Kafka broker (KRaft, combined broker + controller) on loopback,
  * from the official jars fetched by Maven. Each call gets a fresh temp folder holding the
- * formatted storage, the generated server.properties and the broker log; a failed start stops
- * the process and removes the folder before the error (with the log tail) is thrown.
+ * formatted storage, the generated server.properties and the broker log, or the kept `dataDir`;
+ * a failed start stops the process and removes a temp folder before the error (with the log
+ * tail) is thrown.
  */
 export async function startLocalKafka(options: LocalKafkaOptions): Promise<LocalKafka> {
   const { logger } = options;
   const libs = await ensureKafkaJars({ logger, ...(options.cacheDir ? { cacheDir: options.cacheDir } : {}) });
   const java = options.javaPath ?? 'java';
-  const root = await mkdtemp(join(tmpdir(), 'reco-kafka-'));
-  const logFile = join(root, 'broker.log');
+  const home = await openBrokerHome(options.dataDir);
+  const { logFile, propertiesFile } = home;
+  const stopTimeoutMs = options.stopTimeoutMs ?? 10_000;
   let child: ChildProcess | undefined;
   // A broker must not outlive the process that started it, even when that process is killed.
   const killOnExit = (): void => void child?.kill('SIGKILL');
-  const cleanup = async (): Promise<void> => {
+  const cleanup = async (timeoutMs = stopTimeoutMs): Promise<void> => {
     process.removeListener('exit', killOnExit);
-    if (child) await terminate(child, options.stopTimeoutMs ?? 10_000);
-    if (!options.keepFiles) await rm(root, { recursive: true, force: true });
+    if (child) await terminate(child, timeoutMs);
+    if (!options.keepFiles && !home.kept) await rm(home.root, { recursive: true, force: true });
   };
 
   try {
-    const port = options.port ?? (await freePort());
-    const controllerPort = await freePort();
-    const propertiesFile = join(root, 'server.properties');
-    await writeFile(propertiesFile, serverProperties({ port, controllerPort, dataDir: join(root, 'data'), autoCreateTopics: options.autoCreateTopics ?? false }));
+    await stopLeftoverBroker(home, logger, stopTimeoutMs);
+    const port = options.port ?? (await preferredPort(home.previous?.port));
+    const controllerPort = await preferredPort(home.previous?.controllerPort, port);
+    await writeFile(propertiesFile, serverProperties({ port, controllerPort, dataDir: home.storageDir, autoCreateTopics: options.autoCreateTopics ?? false }));
     const classpath = join(libs, '*');
     const log4j = join(dirname(DEFAULT_POM_PATH), 'log4j.properties');
     const jvm = [`-Xmx${options.heapMb ?? 512}m`, '-Xms128m', '-XX:+UseSerialGC', '-Djava.awt.headless=true', `-Dlog4j.configuration=file:${log4j}`, '-cp', classpath];
 
-    await runToCompletion(java, [...jvm, 'kafka.tools.StorageTool', 'format', '-t', kafkaClusterId(), '-c', propertiesFile], logFile);
+    // Kept storage is formatted once: formatting again would refuse (or, told to ignore that,
+    // leave the old cluster id in place anyway), so its meta.properties is the source of truth.
+    const clusterId = home.formattedClusterId ?? kafkaClusterId();
+    if (home.formattedClusterId === undefined) {
+      await runToCompletion(java, [...jvm, 'kafka.tools.StorageTool', 'format', '-t', clusterId, '-c', propertiesFile], logFile);
+    }
 
     const out = createWriteStream(logFile, { flags: 'a' });
     // Its own process group: a Ctrl-C in the terminal signals the whole foreground group, and the
@@ -81,16 +102,23 @@ export async function startLocalKafka(options: LocalKafkaOptions): Promise<Local
     const brokers = [`127.0.0.1:${port}`];
     await waitUntilReady(brokers, exited, options.startTimeoutMs ?? 60_000);
     const pid = child.pid ?? -1;
-    logger.info({ brokers, version: KAFKA_VERSION, pid, logFile }, 'local Kafka broker started');
+    const reusedStorage = home.formattedClusterId !== undefined;
+    if (home.kept) await writeBrokerRecord(home, { port, controllerPort, brokerPid: pid, ownerPid: process.pid, startedAt: new Date().toISOString() });
+    logger.info(
+      { brokers, version: KAFKA_VERSION, pid, logFile, clusterId, ...(home.kept ? { dataDir: home.root, storage: reusedStorage ? 'reused' : 'new' } : {}) },
+      'local Kafka broker started',
+    );
 
     let stopping: Promise<void> | undefined;
     return {
       brokers,
       logFile,
       pid,
-      stop: () => {
+      clusterId,
+      reusedStorage,
+      stop: (timeoutMs?: number) => {
         stopping ??= (async () => {
-          await cleanup();
+          await cleanup(timeoutMs);
           logger.info({ brokers }, 'local Kafka broker stopped');
         })();
         return stopping;
@@ -103,6 +131,15 @@ export async function startLocalKafka(options: LocalKafkaOptions): Promise<Local
       throw new StreamError(error.code, `${error.message}${tail ? `\n--- broker log tail ---\n${tail}` : ''}`, { cause: error.cause });
     }
     throw new StreamError('RECO_ERR_BROKER_START', `local Kafka broker failed to start: ${String(error)}${tail ? `\n--- broker log tail ---\n${tail}` : ''}`, { cause: error });
+  }
+}
+
+/** The port the previous start used, when it is free again (clients and logs keep the address); else any free one. */
+async function preferredPort(previous: number | undefined, taken?: number): Promise<number> {
+  if (previous !== undefined && previous !== taken && (await isPortFree(previous))) return previous;
+  for (;;) {
+    const port = await freePort();
+    if (port !== taken) return port;
   }
 }
 
