@@ -11,6 +11,8 @@ export const EVENT_SCHEMA_VERSION = 1;
 export const EVENT_TYPES = ['click', 'view', 'purchase'] as const;
 export type EventType = (typeof EVENT_TYPES)[number];
 export const MAX_ID_LENGTH = 128;
+/** Unknown fields named one by one, then counted: a body of 10,000 unknown keys must not become 10,000 issues. */
+export const MAX_UNKNOWN_FIELD_ISSUES = 10;
 /** Plausible epoch-ms range: catches seconds-instead-of-ms and garbage without rejecting real data. */
 export const MIN_TS_MS = Date.UTC(2000, 0, 1);
 export const MAX_TS_MS = Date.UTC(2100, 0, 1);
@@ -52,7 +54,7 @@ export function validateEvent(input: unknown): ValidationResult<RecoEvent> {
   if (body.type === undefined) issues.push({ field: 'type', message: 'is required' });
   else if (typeof body.type !== 'string') issues.push({ field: 'type', message: `must be a string, got ${describe(body.type)}` });
   else if (!(EVENT_TYPES as readonly string[]).includes(body.type)) {
-    issues.push({ field: 'type', message: `unknown event type "${body.type}"; expected one of ${EVENT_TYPES.join(', ')}` });
+    issues.push({ field: 'type', message: `unknown event type "${clip(body.type)}"; expected one of ${EVENT_TYPES.join(', ')}` });
   }
 
   if (body.ts === undefined) issues.push({ field: 'ts', message: 'is required' });
@@ -64,8 +66,10 @@ export function validateEvent(input: unknown): ValidationResult<RecoEvent> {
     issues.push({ field: 'ts', message: `epoch-ms ${body.ts} is outside 2000-01-01..2100-01-01${hint}` });
   }
 
-  for (const key of Object.keys(body)) {
-    if (!KNOWN_FIELDS.has(key)) issues.push({ field: key, message: 'is not a field of the event schema' });
+  const unknown = Object.keys(body).filter((key) => !KNOWN_FIELDS.has(key));
+  for (const key of unknown.slice(0, MAX_UNKNOWN_FIELD_ISSUES)) issues.push({ field: clip(key), message: 'is not a field of the event schema' });
+  if (unknown.length > MAX_UNKNOWN_FIELD_ISSUES) {
+    issues.push({ field: '$', message: `has ${unknown.length - MAX_UNKNOWN_FIELD_ISSUES} more fields that are not in the event schema` });
   }
 
   if (issues.length > 0) return { ok: false, issues };
@@ -86,14 +90,49 @@ function checkId(body: Record<string, unknown>, field: string, required: boolean
     return;
   }
   if (typeof value !== 'string') issues.push({ field, message: `must be a string, got ${describe(value)}` });
-  else if (value.trim().length === 0) issues.push({ field, message: 'must not be empty' });
-  else if (value.length > MAX_ID_LENGTH) issues.push({ field, message: `is ${value.length} characters; at most ${MAX_ID_LENGTH}` });
+  else {
+    const problem = idIssue(value);
+    if (problem !== undefined) issues.push({ field, message: problem });
+  }
+}
+
+// Ids become Kafka keys, log fields and dashboard text. A control character (NUL,
+// newline, the Unicode line separators) splits or truncates them in logs and C-based tools; an
+// unpaired surrogate cannot be encoded as UTF-8 (Buffer.from would turn it into U+FFFD, so the key
+// on Kafka would differ from the id accepted); an id of only invisible characters (a zero-width
+// space) looks empty everywhere it is shown and is indistinguishable from its neighbours.
+const FORBIDDEN_IN_ID = /[\p{Cc}\p{Zl}\p{Zp}\p{Cs}]/u;
+const INVISIBLE = /^[\p{White_Space}\p{Default_Ignorable_Code_Point}\p{Cf}\u2800]*$/u;
+
+/**
+ * The one rule for a string id (userId, itemId, requestId), shared by the event contract and the
+ * serving API's schemas: undefined when acceptable, else a sentence saying what is wrong.
+ */
+export function idIssue(value: string): string | undefined {
+  // Length first: the other checks then only ever look at a bounded string.
+  if (value.length > MAX_ID_LENGTH) return `is ${value.length} characters; at most ${MAX_ID_LENGTH}`;
+  const forbidden = FORBIDDEN_IN_ID.exec(value);
+  if (forbidden !== null) {
+    const code = forbidden[0].codePointAt(0) ?? 0;
+    const what = code >= 0xd800 && code <= 0xdfff ? 'an unpaired UTF-16 surrogate' : code === 0x2028 || code === 0x2029 ? 'a line or paragraph separator' : 'a control character';
+    return `contains ${what} (U+${code.toString(16).toUpperCase().padStart(4, '0')} at index ${forbidden.index})`;
+  }
+  if (INVISIBLE.test(value)) return 'must not be empty or made only of invisible characters (whitespace, zero-width or format characters)';
+  return undefined;
+}
+
+/** Client text quoted in an issue is cut short: an issue must stay a sentence, whatever was sent. */
+function clip(text: string): string {
+  if (text.length <= 40) return text;
+  // Never cut between the two halves of a surrogate pair (that would leave a lone surrogate).
+  const end = /[\uD800-\uDBFF]/.test(text.charAt(39)) ? 39 : 40;
+  return `${text.slice(0, end)}…`;
 }
 
 function describe(value: unknown): string {
   if (value === null) return 'null';
   if (Array.isArray(value)) return 'an array';
-  if (typeof value === 'string') return `string "${value.length > 40 ? `${value.slice(0, 40)}…` : value}"`;
+  if (typeof value === 'string') return `string "${clip(value)}"`;
   if (typeof value === 'number' || typeof value === 'boolean') return `${typeof value} ${String(value)}`;
   return typeof value;
 }

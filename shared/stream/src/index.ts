@@ -20,6 +20,7 @@ export {
   decodeEvent,
   encodeEvent,
   formatIssues,
+  idIssue,
   validateEvent,
   type EventType,
   type RecoEvent,
