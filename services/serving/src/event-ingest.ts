@@ -1,5 +1,6 @@
 import type { Producer } from 'kafkajs';
-import { DeadLetterWriter, encodeEvent, formatIssues, sendWithinLimit, validateEvent, type DeadLetter, type RecoEvent, type TopicSpec } from '@reco/stream';
+import { DeadLetterWriter, MAX_ID_LENGTH, encodeEvent, formatIssues, sendWithinLimit, validateEvent, type DeadLetter, type RecoEvent, type TopicSpec, type ValidationIssue } from '@reco/stream';
+import { boundedJson } from './bounded-json.js';
 import { ServingError, type FieldIssue } from './errors.js';
 
 export interface IngestResult {
@@ -19,12 +20,14 @@ export class EventIngest {
   readonly #events: TopicSpec;
   readonly #deadLetters: DeadLetterWriter;
   readonly #onDeadLetterFailure: (error: unknown) => void;
+  readonly #deadLetterMaxChars: number;
 
   constructor(options: { producer: Producer; events: TopicSpec; deadLetter: TopicSpec; onDeadLetterFailure: (error: unknown) => void }) {
     this.#producer = options.producer;
     this.#events = options.events;
     this.#deadLetters = new DeadLetterWriter({ producer: options.producer, topic: options.deadLetter });
     this.#onDeadLetterFailure = options.onDeadLetterFailure;
+    this.#deadLetterMaxChars = options.deadLetter.maxMessageBytes;
   }
 
   /** `batch`: the items came as `{events: [...]}`, so issues are named `events[i].field`. */
@@ -33,24 +36,16 @@ export class EventIngest {
     const letters: DeadLetter[] = [];
     const issues: FieldIssue[] = [];
     items.forEach((item, index) => {
-      const result = validateEvent(item);
-      if (result.ok) {
-        valid.push(result.value);
+      const judged = this.#judge(item);
+      if (judged.ok) {
+        valid.push(judged.value);
         return;
       }
-      for (const issue of result.issues) {
+      for (const issue of judged.issues) {
         const field = options.batch ? (issue.field === '$' ? `events[${index}]` : `events[${index}].${issue.field}`) : issue.field;
         issues.push({ field, message: issue.message, ...(options.batch ? { index } : {}) });
       }
-      const userId = (item as { userId?: unknown } | null)?.userId;
-      letters.push({
-        // The request's own JSON for this event: what the client sent, minus whitespace.
-        raw: Buffer.from(JSON.stringify(item) ?? 'null'),
-        key: typeof userId === 'string' ? userId : null,
-        reason: formatIssues(result.issues),
-        issues: result.issues,
-        source: { kind: 'http', route: options.route, requestId: options.requestId },
-      });
+      letters.push(this.#letter(item, judged.issues, { kind: 'http', route: options.route, requestId: options.requestId }));
     });
     const [produced, deadLettered] = await Promise.allSettled([
       valid.length === 0
@@ -65,8 +60,42 @@ export class EventIngest {
     ]);
     if (deadLettered.status === 'rejected') this.#onDeadLetterFailure(deadLettered.reason);
     if (produced.status === 'rejected') {
-      throw new ServingError('RECO_ERR_KAFKA_UNAVAILABLE', `Kafka did not acknowledge ${valid.length} event(s): ${String(produced.reason)}`, { cause: produced.reason });
+      // The client learns that nothing was accepted; the broker's address and error stay in the log.
+      throw new ServingError('RECO_ERR_KAFKA_UNAVAILABLE', `Kafka did not acknowledge ${valid.length} event(s); none of them was accepted, retry`, { cause: produced.reason });
     }
     return { accepted: valid.length, rejected: letters.length, issues };
+  }
+
+  /** The event contract's verdict; an item that cannot even be read is invalid, never a thrown request. */
+  #judge(item: unknown): { ok: true; value: RecoEvent } | { ok: false; issues: ValidationIssue[] } {
+    try {
+      return validateEvent(item);
+    } catch (error) {
+      // Only values JSON.parse never makes (a getter or Proxy that throws) get here.
+      return { ok: false, issues: [{ field: '$', message: `could not be read: ${error instanceof Error ? error.message : 'unknown error'}` }] };
+    }
+  }
+
+  /**
+   * A dead letter for any item, without throwing: the item's JSON (the request's own text minus
+   * whitespace) encoded without recursion and cut to what the dead-letter topic can hold.
+   */
+  #letter(item: unknown, itemIssues: ValidationIssue[], source: DeadLetter['source']): DeadLetter {
+    const raw = boundedJson(item, this.#deadLetterMaxChars);
+    let userId: unknown;
+    try {
+      userId = typeof item === 'object' && item !== null ? (item as { userId?: unknown }).userId : undefined;
+    } catch {
+      userId = undefined;
+    }
+    const reason = formatIssues(itemIssues);
+    return {
+      raw: Buffer.from(raw.text),
+      // Keyed by the user when the id is a plausible one, so a user's rejected events stay together.
+      key: typeof userId === 'string' && userId.length <= MAX_ID_LENGTH ? userId : null,
+      reason: raw.complete ? reason : `${reason} (the value kept here is the first ${raw.text.length} characters of its JSON)`,
+      issues: itemIssues,
+      source,
+    };
   }
 }
