@@ -1,6 +1,6 @@
 import { execFile } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { mkdir, mkdtemp, readFile, rename, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -90,6 +90,10 @@ export async function stopLeftoverBroker(home: BrokerHome, logger: Logger, timeo
     }
     await sleep(100);
   }
+}
+
+export async function wipeStorage(home: BrokerHome): Promise<void> {
+  await rm(home.storageDir, { recursive: true, force: true });
 }
 
 function paths(root: string): Pick<BrokerHome, 'root' | 'storageDir' | 'propertiesFile' | 'logFile'> {

@@ -129,7 +129,17 @@ describe('startLocalKafka with a kept dataDir', () => {
     expect(existsSync(join(dataDir, 'broker.previous.log'))).toBe(true);
     await second.stop();
     expect(existsSync(join(dataDir, 'data', 'meta.properties'))).toBe(true);
-  }, 120_000);
+
+    const fresh = await startLocalKafka({ logger: silentLogger, dataDir, freshStorage: true });
+    brokers.push(fresh);
+    expect(fresh.reusedStorage).toBe(false);
+    expect(fresh.clusterId).not.toBe(first.clusterId);
+    const after = client(fresh.brokers).admin();
+    await after.connect();
+    expect(await after.listTopics()).not.toContain(topic);
+    await after.disconnect();
+    await fresh.stop();
+  }, 150_000);
 
   it('stops a broker left running by an owner that was killed, and refuses one whose owner is alive', async () => {
     const dataDir = await keptDir();

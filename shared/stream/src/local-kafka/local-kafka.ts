@@ -7,7 +7,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { Kafka, logLevel } from 'kafkajs';
 import { StreamError } from '../errors.js';
 import type { Logger } from '../logger.js';
-import { openBrokerHome, stopLeftoverBroker, writeBrokerRecord } from './broker-home.js';
+import { openBrokerHome, stopLeftoverBroker, wipeStorage, writeBrokerRecord } from './broker-home.js';
 import { freePort, isPortFree } from './free-port.js';
 import { DEFAULT_POM_PATH, ensureKafkaJars, KAFKA_VERSION } from './kafka-jars.js';
 
@@ -45,6 +45,8 @@ export interface LocalKafkaOptions {
    * first. stop() leaves the folder in place.
    */
   dataDir?: string;
+  /** With dataDir: delete the kept storage (every topic and message) before this start formats it anew. */
+  freshStorage?: boolean;
   heapMb?: number;
   /** Topic auto-creation stays off by default so a service that forgot ensureTopics() fails loudly. */
   autoCreateTopics?: boolean;
@@ -75,6 +77,10 @@ export async function startLocalKafka(options: LocalKafkaOptions): Promise<Local
 
   try {
     await stopLeftoverBroker(home, logger, stopTimeoutMs);
+    // Only once no broker holds the storage any more: a live one would keep writing to deleted files.
+    const fresh = options.freshStorage === true && home.kept;
+    if (fresh) await wipeStorage(home);
+    const formattedClusterId = fresh ? undefined : home.formattedClusterId;
     const port = options.port ?? (await preferredPort(home.previous?.port));
     const controllerPort = await preferredPort(home.previous?.controllerPort, port);
     await writeFile(propertiesFile, serverProperties({ port, controllerPort, dataDir: home.storageDir, autoCreateTopics: options.autoCreateTopics ?? false }));
@@ -84,8 +90,8 @@ export async function startLocalKafka(options: LocalKafkaOptions): Promise<Local
 
     // Kept storage is formatted once: formatting again would refuse (or, told to ignore that,
     // leave the old cluster id in place anyway), so its meta.properties is the source of truth.
-    const clusterId = home.formattedClusterId ?? kafkaClusterId();
-    if (home.formattedClusterId === undefined) {
+    const clusterId = formattedClusterId ?? kafkaClusterId();
+    if (formattedClusterId === undefined) {
       await runToCompletion(java, [...jvm, 'kafka.tools.StorageTool', 'format', '-t', clusterId, '-c', propertiesFile], logFile);
     }
 
@@ -102,7 +108,7 @@ export async function startLocalKafka(options: LocalKafkaOptions): Promise<Local
     const brokers = [`127.0.0.1:${port}`];
     await waitUntilReady(brokers, exited, options.startTimeoutMs ?? 60_000);
     const pid = child.pid ?? -1;
-    const reusedStorage = home.formattedClusterId !== undefined;
+    const reusedStorage = formattedClusterId !== undefined;
     if (home.kept) await writeBrokerRecord(home, { port, controllerPort, brokerPid: pid, ownerPid: process.pid, startedAt: new Date().toISOString() });
     logger.info(
       { brokers, version: KAFKA_VERSION, pid, logFile, clusterId, ...(home.kept ? { dataDir: home.root, storage: reusedStorage ? 'reused' : 'new' } : {}) },
