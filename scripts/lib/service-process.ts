@@ -22,8 +22,13 @@ export interface StartServiceOptions {
   /** `inherit` prints to this terminal (npm start); `capture` keeps it for failure messages (tests). */
   output?: 'inherit' | 'capture';
   readyTimeoutMs?: number;
-  /** Called if the process exits on its own (not through stop/kill). */
-  onUnexpectedExit?: (code: number | null) => void;
+  /** Called if the process exits on its own (not through stop/kill); `signal` names a kill such as SIGKILL. */
+  onUnexpectedExit?: (code: number | null, signal: NodeJS.Signals | null) => void;
+  /**
+   * Gives up a start still waiting for readiness: the process is stopped (SIGTERM, SIGKILL after
+   * 5 s) and the start rejects. A launcher stopping during a restart must not leave that child behind.
+   */
+  abort?: AbortSignal;
 }
 
 /**
@@ -49,16 +54,29 @@ export async function startService(name: 'serving' | 'updater', env: Record<stri
   let stopping = false;
   let exitCode: number | null | undefined;
   const exited = new Promise<number | null>((resolve) =>
-    child.once('exit', (code) => {
+    child.once('exit', (code, signal) => {
       exitCode = code;
-      if (!stopping) options.onUnexpectedExit?.(code);
+      if (!stopping) options.onUnexpectedExit?.(code, signal);
       resolve(code);
     }),
   );
+  const stopChild = async (timeoutMs: number): Promise<number | null> => {
+    stopping = true;
+    if (exitCode !== undefined) return exitCode;
+    child.kill('SIGTERM');
+    const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
+    const code = await exited;
+    clearTimeout(timer);
+    return code;
+  };
   const url = `http://127.0.0.1:${port}`;
   const timeoutMs = options.readyTimeoutMs ?? 120_000;
   const deadline = Date.now() + timeoutMs;
   for (;;) {
+    if (options.abort?.aborted) {
+      await stopChild(5000);
+      throw new Error(`${name} start abandoned before it was ready`);
+    }
     if (exitCode !== undefined) throw new Error(`${name} exited with ${exitCode} before it was ready:\n${output.slice(-4000)}`);
     if (Date.now() > deadline) {
       child.kill('SIGKILL');
@@ -78,15 +96,7 @@ export async function startService(name: 'serving' | 'updater', env: Record<stri
     url,
     pid: child.pid ?? -1,
     output: () => output,
-    stop: async (stopTimeoutMs = 30_000) => {
-      stopping = true;
-      if (exitCode !== undefined) return exitCode;
-      child.kill('SIGTERM');
-      const timer = setTimeout(() => child.kill('SIGKILL'), stopTimeoutMs);
-      const code = await exited;
-      clearTimeout(timer);
-      return code;
-    },
+    stop: (stopTimeoutMs = 30_000) => stopChild(stopTimeoutMs),
     kill: async () => {
       stopping = true;
       if (exitCode !== undefined) return;

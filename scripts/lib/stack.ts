@@ -29,6 +29,11 @@ export async function prepareStack(options: {
   env: NodeJS.ProcessEnv;
   topicPrefix: string;
   say: (message: string) => void;
+  /**
+   * Where a local broker keeps its data across runs (npm start); without it the broker's data is
+   * a temp folder removed when it stops (benchmarks). `fresh` wipes the kept data first.
+   */
+  keptBrokerData?: { dir: string; fresh: boolean };
 }): Promise<Stack> {
   const { env, say } = options;
   const logger = consoleLogger('warn');
@@ -36,12 +41,23 @@ export async function prepareStack(options: {
   let localBroker: LocalKafka | undefined;
   if (!brokers) {
     say('no KAFKA_BROKERS: starting a local Apache Kafka broker (the first run downloads its jars with Maven)');
+    const kept = options.keptBrokerData;
     localBroker = await startLocalKafka({
       logger: consoleLogger('info'),
       ...(env.JAVA_HOME ? { javaPath: `${env.JAVA_HOME}/bin/java` } : {}),
       ...(env.RECO_CACHE_DIR ? { cacheDir: env.RECO_CACHE_DIR } : {}),
+      ...(kept ? { dataDir: kept.dir, freshStorage: kept.fresh } : {}),
     });
     brokers = localBroker.brokers.join(',');
+    if (kept) {
+      say(
+        localBroker.reusedStorage
+          ? `broker data kept from earlier runs in ${kept.dir} (cluster ${localBroker.clusterId}; --fresh wipes it)`
+          : `broker data in ${kept.dir}${kept.fresh ? ', wiped as --fresh asked' : ''} (kept across runs; --fresh wipes it)`,
+      );
+    }
+  } else if (options.keptBrokerData?.fresh) {
+    say('--fresh has nothing to wipe: KAFKA_BROKERS names an external cluster, whose data is left as it is');
   }
   const kafka = createKafkaClient(readKafkaConfig({ ...env, KAFKA_BROKERS: brokers }, { defaultClientId: 'reco-stack' }), logger);
   const topics = topicSpecs({ prefix: options.topicPrefix });
@@ -58,16 +74,17 @@ export async function prepareStack(options: {
 }
 
 /**
- * The backbone folder to serve: RECO_BACKBONE_DIR, else the synthetic one, pretrained now (with its
- * progress bar) when it does not exist yet. `onChild` receives the pretraining process so a
- * Ctrl-C can stop it.
+ * The backbone folder to serve: RECO_BACKBONE_DIR, else the synthetic one (`defaultDir`, by default
+ * `<repo>/.cache/backbones/synthetic`), pretrained now (with its progress bar) when it does not
+ * exist yet. `onChild` receives the pretraining process so a Ctrl-C can stop it.
  */
 export async function ensureBackbone(options: {
   env: NodeJS.ProcessEnv;
   say: (message: string) => void;
   onChild?: (child: ReturnType<typeof spawn>) => void;
+  defaultDir?: string;
 }): Promise<string> {
-  const dir = resolve(options.env.RECO_BACKBONE_DIR ?? join(repoRoot, '.cache', 'backbones', 'synthetic'));
+  const dir = resolve(options.env.RECO_BACKBONE_DIR ?? options.defaultDir ?? join(repoRoot, '.cache', 'backbones', 'synthetic'));
   if (existsSync(join(dir, 'manifest.json'))) {
     options.say(`using the backbone at ${dir}`);
     return dir;
