@@ -1,5 +1,4 @@
-import type { Kafka } from 'kafkajs';
-import { startEventConsumer, type Logger, type TopicSpec } from '@reco/stream';
+import { metricsObserver, startEventConsumer, type ConsumerHealth, type Kafka, type Logger, type TopicSpec } from '@reco/stream';
 import type { HistoryStore } from './history-store.js';
 import type { ServingMetrics } from './metrics.js';
 import type { PopularityCounter } from './popularity.js';
@@ -19,42 +18,45 @@ export interface HistoryConsumerOptions {
 }
 
 export interface RunningHistoryConsumer {
-  /** Set when the consumer crashed and will not restart (readiness reports it). */
-  readonly failure: string | undefined;
+  /** Running, reconnecting (after a broker restart, by itself) or failed: readiness reports it. */
+  health(): ConsumerHealth;
   stop(): Promise<void>;
 }
 
 /**
- * Keeps the per-user history and the popularity counter from `reco.events`, starting at the
- * offsets of `now - lookback` per partition, looked up before the consumer joins and sought to
- * as soon as it has (KafkaJS drops fetched batches of a partition with a pending seek), so no
- * click produced after start-up can fall between the two. Setting the fresh group's offsets with
- * the admin client instead would cost KafkaJS about five seconds.
+ * Keeps the per-user history and the popularity counter from `reco.events`, through the consumer
+ * seam of @reco/stream. It starts at the offsets of `now - lookback` per partition, looked up
+ * before the consumer joins and applied as it joins, so no click produced after start-up can fall
+ * between the two; after a reconnect it resumes right after the last batch it handled, so a broker
+ * restart neither loses clicks nor appends one twice to a history.
  *
  * Invalid messages are only counted here: the updater's consumer owns dead-lettering for this
  * topic (N serving replicas writing the same dead letter N times would only add noise). No
- * offsets are committed: the group is this process's alone and the start is always a lookback.
- * The stream package's consumer waits at most 100 ms per fetch, so a click reaches history
- * well within a second.
+ * offsets are committed and each restart joins a fresh group: the group is this process's alone.
+ * The seam's consumer waits at most 100 ms per fetch, so a click reaches history well within a second.
  */
 export async function startHistoryConsumer(options: HistoryConsumerOptions): Promise<RunningHistoryConsumer> {
   const { kafka, events, logger, metrics, history, popularity } = options;
   const now = options.now ?? Date.now;
-  const admin = kafka.admin();
-  await admin.connect();
-  let start: { partition: number; offset: string }[];
-  try {
-    start = await admin.fetchTopicOffsetsByTimestamp(events.name, now() - options.lookbackMs);
-  } finally {
-    await admin.disconnect();
-  }
   let invalid = 0;
-  const running = await startEventConsumer({
+  const consumer = await startEventConsumer({
     kafka,
+    name: 'history',
     groupId: options.groupId,
+    groupPerStart: true,
     events,
     logger,
-    commitOffsets: false,
+    startPositions: async () => {
+      const admin = kafka.admin();
+      await admin.connect();
+      try {
+        const offsets = await admin.fetchTopicOffsetsByTimestamp(events.name, now() - options.lookbackMs);
+        return new Map(offsets.map((p) => [p.partition, p.offset]));
+      } finally {
+        await admin.disconnect();
+      }
+    },
+    observer: metricsObserver(metrics.consumers, 'serving', events.name),
     onInvalid: (count) => {
       if (invalid === 0 || Math.floor((invalid + count) / 1000) > Math.floor(invalid / 1000)) logger.warn({ invalid: invalid + count }, 'invalid events skipped by the history consumer');
       invalid += count;
@@ -65,19 +67,7 @@ export async function startHistoryConsumer(options: HistoryConsumerOptions): Pro
         popularity.add(event.itemId);
       }
       metrics.historyEventsConsumed.inc(batch.events.length);
-      metrics.consumerLag.set({ service: 'serving', topic: batch.topic, partition: String(batch.partition) }, Number(BigInt(batch.highWatermark) - BigInt(batch.lastOffset) - 1n));
     },
   });
-  const { consumer } = running;
-  for (const p of start) consumer.seek({ topic: events.name, partition: p.partition, offset: p.offset });
-  let failure: string | undefined;
-  consumer.on(consumer.events.CRASH, ({ payload }) => {
-    if (!payload.restart) failure = `history consumer stopped: ${payload.error.message}`;
-  });
-  return {
-    get failure() {
-      return failure;
-    },
-    stop: () => running.stop(),
-  };
+  return { health: () => consumer.health(), stop: () => consumer.stop() };
 }

@@ -1,4 +1,5 @@
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import type { ConsumerMetrics } from '@reco/stream';
 
 /** Read at scrape time, so gauges of sizes never go stale and cost nothing between scrapes. */
 export interface MetricSources {
@@ -26,6 +27,8 @@ export class ServingMetrics {
   readonly snapshotsCaughtUp: Gauge;
   readonly modelsDisposed: Counter<'deferred'>;
   readonly consumerLag: Gauge<'service' | 'topic' | 'partition'>;
+  readonly consumerUp: Gauge<'service' | 'topic'>;
+  readonly consumerMessages: Counter<'service' | 'topic'>;
   readonly backboneEngine: Gauge<'engine'>;
   readonly backboneBatchRows: Histogram;
   readonly backboneBatchWait: Histogram;
@@ -77,8 +80,21 @@ export class ServingMetrics {
     // Same name and labels as the updater's, so one dashboard panel shows every consumer's lag.
     this.consumerLag = new Gauge({
       name: 'reco_consumer_lag',
-      help: 'Messages between the last consumed offset and the partition end, per consumer (service="serving": history and snapshots).',
+      help: 'Messages between the consumed position and the partition end, per consumer (service="serving": history and snapshots), measured after batches and every few seconds.',
       labelNames: ['service', 'topic', 'partition'],
+      registers,
+    });
+    // Same names and labels as the updater's (the consumer seam's series), for the alert rules.
+    this.consumerUp = new Gauge({
+      name: 'reco_consumer_up',
+      help: '1 while the consumer is running; 0 while it is starting, reconnecting to Kafka, failed or stopped.',
+      labelNames: ['service', 'topic'],
+      registers,
+    });
+    this.consumerMessages = new Counter({
+      name: 'reco_consumer_messages_total',
+      help: 'Messages handled per consumer: with reco_consumer_lag above zero and this flat, the consumer is stalled.',
+      labelNames: ['service', 'topic'],
       registers,
     });
     this.backboneEngine = new Gauge({ name: 'reco_backbone_engine_info', help: 'The engine running the frozen backbone (onnx or tfjs): 1 for the one in use.', labelNames: ['engine'], registers });
@@ -104,6 +120,11 @@ export class ServingMetrics {
     new Gauge({ name: 'reco_history_users', help: 'Users in the per-user history store.', registers, collect() { this.set(sources().historyUsers()); } });
     new Gauge({ name: 'reco_history_events', help: 'Events held in the per-user history store.', registers, collect() { this.set(sources().historyEvents()); } });
     new Gauge({ name: 'reco_popularity_items', help: 'Items tracked by the popularity counter.', registers, collect() { this.set(sources().popularityItems()); } });
+  }
+
+  /** The consumer seam's series (up, lag, messages), for `metricsObserver`. */
+  get consumers(): ConsumerMetrics {
+    return { up: this.consumerUp, lag: this.consumerLag, messages: this.consumerMessages };
   }
 
   /** Where the size gauges read from; set once the stores exist. */

@@ -35,6 +35,7 @@ describe('serving runtime (what main.ts runs)', () => {
       await runtime.snapshots.whenCaughtUp;
       const ready = await fetch(`${address}/readyz`);
       expect(ready.status).toBe(200);
+      expect(await ready.json()).toEqual({ status: 'ready', reasons: [] });
       const res = await fetch(`${address}/v1/recommendations?userId=someone&k=3`);
       expect(res.status).toBe(200);
       // No snapshot yet: the configured variant answers at version 0 (its identity initialisation).
@@ -49,6 +50,8 @@ describe('serving runtime (what main.ts runs)', () => {
       const metrics = await (await fetch(`${address}/metrics`)).text();
       expect(metrics).toMatch(/^process_cpu_seconds_total /m);
       expect(metrics).toMatch(/^reco_snapshots_caught_up 1$/m);
+      // Both consumers (history and snapshots) report through the seam.
+      expect(metrics.match(/^reco_consumer_up\{service="serving",topic="t-runtime-[^"]+"\} 1$/gm)).toHaveLength(2);
     } finally {
       await runtime.stop();
     }

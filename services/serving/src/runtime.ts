@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
 import type { FastifyInstance } from 'fastify';
-import { createKafkaClient, ensureTopics, topicSpecs, withRetries, type Logger } from '@reco/stream';
+import { consumerNotReadyReason, createKafkaClient, ensureTopics, errorSummary, fastFailingClientFor, topicSpecs, withRetries, type Admin, type Kafka, type Logger } from '@reco/stream';
 import { buildApp } from './app.js';
 import { clusterMetricsText } from './cluster.js';
 import { startServingEngine, type ServingEngine } from './backbone-engine.js';
@@ -32,6 +32,38 @@ function withTimeout<T>(promise: Promise<T>, ms: number, what: string): Promise<
   let timer: NodeJS.Timeout | undefined;
   const timeout = new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error(`${what} did not answer within ${ms} ms`)), ms)));
   return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
+}
+
+/**
+ * Whether the cluster answers a metadata request within 2 s. One probe at a time, whatever the
+ * rate of /readyz calls, through a client that fails fast (a dead broker must not stack up 20 s
+ * retries per probe); the cause is logged when reachability changes, not on every probe.
+ */
+function reachabilityProbe(kafka: Kafka, logger: Logger): { check(): Promise<boolean>; close(): Promise<void> } {
+  let admin: Admin | undefined;
+  let inFlight: Promise<boolean> | undefined;
+  let reachable = true;
+  const probe = async (): Promise<boolean> => {
+    try {
+      admin ??= fastFailingClientFor(kafka).admin();
+      await withTimeout(admin.connect().then(() => admin?.describeCluster()), 2000, 'Kafka');
+      if (!reachable) logger.info({}, 'Kafka reachable again');
+      return (reachable = true);
+    } catch (error) {
+      if (reachable) logger.warn({ err: errorSummary(error) }, 'Kafka unreachable (readiness)');
+      const stale = admin;
+      admin = undefined;
+      void stale?.disconnect().catch(() => undefined);
+      return (reachable = false);
+    }
+  };
+  return {
+    check: () => (inFlight ??= probe().finally(() => (inFlight = undefined))),
+    close: async () => {
+      await inFlight;
+      await admin?.disconnect().catch(() => undefined);
+    },
+  };
 }
 
 /**
@@ -73,19 +105,29 @@ export async function startServingRuntime(config: ServingConfig, options: { logg
   let snapshots: RunningSnapshotConsumer | undefined;
   let historyConsumer: RunningHistoryConsumer | undefined;
   try {
-    await admin.connect();
-    const ensured = await withRetries('ensureTopics', () => ensureTopics(admin, [topics.events, topics.deadLetter, topics.adapters]), { logger: kafkaLogger });
+    // Every Kafka call of the start retries what isRetriable calls transient (a coordinator still
+    // loading, a leader not yet elected, a broker restarting), through the one helper.
+    const ensured = await withRetries(
+      'ensureTopics',
+      async () => {
+        await admin.connect();
+        return ensureTopics(admin, [topics.events, topics.deadLetter, topics.adapters]);
+      },
+      { logger: kafkaLogger },
+    );
     for (const warning of ensured.warnings) kafkaLogger.warn({}, warning);
-    await producer.connect();
+    await withRetries('connecting the producer', () => producer.connect(), { logger: kafkaLogger });
+    const kafkaReachable = reachabilityProbe(kafka, kafkaLogger);
+    // Reasons are shown to anyone who asks /readyz: they name what is not ready, never an error
+    // text or a broker address (those go to the log).
     const readiness: ReadinessCheck[] = [
       async () => (models.has('frozen') && !backbone.isDisposed ? undefined : 'backbone not loaded'),
+      async () => ((await kafkaReachable.check()) ? undefined : 'Kafka unreachable'),
       async () =>
-        withTimeout(admin.describeCluster(), 2000, 'Kafka').then(
-          () => undefined,
-          (error: unknown) => `Kafka unreachable: ${String(error)}`,
-        ),
-      async () => snapshots?.failure ?? (snapshots?.caughtUp === true ? undefined : `snapshot consumer not yet caught up with ${topics.adapters.name}`),
-      async () => (historyConsumer === undefined ? 'history consumer not started' : historyConsumer.failure),
+        snapshots === undefined
+          ? 'snapshot consumer not started'
+          : (consumerNotReadyReason(snapshots.health()) ?? (snapshots.caughtUp ? undefined : 'snapshot consumer not yet caught up with the adapters topic')),
+      async () => (historyConsumer === undefined ? 'history consumer not started' : consumerNotReadyReason(historyConsumer.health())),
     ];
     const app = await buildApp({
       logger: options.logger ?? { level: config.logLevel },
@@ -130,6 +172,7 @@ export async function startServingRuntime(config: ServingConfig, options: { logg
         await Promise.allSettled([running.snapshots.stop(), running.history.stop()]);
         await app.close();
         await admin.disconnect();
+        await kafkaReachable.close();
         engine.dispose();
         backbone.dispose();
       },

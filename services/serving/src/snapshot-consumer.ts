@@ -1,5 +1,4 @@
-import type { Kafka } from 'kafkajs';
-import { isRetriable, type Logger, type TopicSpec } from '@reco/stream';
+import { metricsObserver, startTopicConsumer, withRetries, type ConsumerHealth, type Kafka, type Logger, type TopicSpec } from '@reco/stream';
 import type { ServingMetrics } from './metrics.js';
 import type { SnapshotApplier } from './snapshot-applier.js';
 
@@ -18,8 +17,8 @@ export interface RunningSnapshotConsumer {
   readonly caughtUp: boolean;
   /** Resolves when `caughtUp` becomes true. */
   readonly whenCaughtUp: Promise<void>;
-  /** Set when the consumer crashed and will not restart (readiness reports it). */
-  readonly failure: string | undefined;
+  /** Running, reconnecting (after a broker restart, by itself) or failed: readiness reports it. */
+  health(): ConsumerHealth;
   stop(): Promise<void>;
 }
 
@@ -28,22 +27,29 @@ const FETCH_HEADROOM_BYTES = 1024 * 1024;
 
 /**
  * Reads `reco.adapters` from the start of the compacted log (the latest snapshot of every variant
- * survives compaction) and hands each message to the applier. Offsets are never committed: the
- * group is this process's alone and a restart reads the log from the start again anyway.
+ * survives compaction) and hands each message to the applier, through the consumer seam of
+ * @reco/stream: after a broker restart it reconnects by itself and resumes after the last snapshot
+ * it handled (so none is missed and none applied twice). Offsets are never committed and every
+ * restart joins a fresh group: the group is this process's alone.
  *
  * "Caught up" is measured against the log end offsets as of start: once every partition's
  * consumed position reaches them, the replica serves at least what existed when it started.
  */
 export async function startSnapshotConsumer(options: SnapshotConsumerOptions): Promise<RunningSnapshotConsumer> {
   const { kafka, adapters, logger, metrics } = options;
-  const admin = kafka.admin();
-  await admin.connect();
-  let ends: { partition: number; high: string; low: string }[];
-  try {
-    ends = await admin.fetchTopicOffsets(adapters.name);
-  } finally {
-    await admin.disconnect();
-  }
+  const ends = await withRetries(
+    'reading the adapters end offsets',
+    async () => {
+      const admin = kafka.admin();
+      await admin.connect();
+      try {
+        return await admin.fetchTopicOffsets(adapters.name);
+      } finally {
+        await admin.disconnect();
+      }
+    },
+    { logger },
+  );
   const pending = new Map<number, bigint>();
   for (const p of ends) if (BigInt(p.high) > BigInt(p.low)) pending.set(p.partition, BigInt(p.high));
 
@@ -59,32 +65,19 @@ export async function startSnapshotConsumer(options: SnapshotConsumerOptions): P
   };
   metrics.snapshotsCaughtUp.set(0);
 
-  const consumer = kafka.consumer({
+  const consumer = startTopicConsumer({
+    kafka,
+    name: 'snapshots',
+    topic: adapters.name,
     groupId: options.groupId,
-    maxWaitTimeInMs: 100,
+    groupPerStart: true,
+    fromBeginning: true,
     maxBytesPerPartition: adapters.maxMessageBytes + FETCH_HEADROOM_BYTES,
     maxBytes: 2 * (adapters.maxMessageBytes + FETCH_HEADROOM_BYTES),
-    retry: {
-      retries: 5,
-      restartOnFailure: async (error) => {
-        const restart = isRetriable(error);
-        logger.error({ err: error, restart }, 'snapshot consumer crashed');
-        return restart;
-      },
-    },
-  });
-  let failure: string | undefined;
-  consumer.on(consumer.events.CRASH, ({ payload }) => {
-    if (!payload.restart) failure = `snapshot consumer stopped: ${payload.error.message}`;
-  });
-  await consumer.connect();
-  await consumer.subscribe({ topic: adapters.name, fromBeginning: true });
-  await consumer.run({
-    autoCommit: false,
-    eachBatch: async (payload) => {
-      const { batch } = payload;
+    logger,
+    observer: metricsObserver(metrics.consumers, 'serving', adapters.name),
+    eachBatch: async (batch) => {
       for (const message of batch.messages) {
-        if (!payload.isRunning() || payload.isStale()) return;
         try {
           options.applier.applyMessage(message.value, message.key);
         } catch (error) {
@@ -92,27 +85,25 @@ export async function startSnapshotConsumer(options: SnapshotConsumerOptions): P
           // message must not stop every later snapshot from arriving.
           logger.error({ err: error, partition: batch.partition, offset: message.offset }, 'snapshot could not be applied');
         }
-        payload.resolveOffset(message.offset);
         const end = pending.get(batch.partition);
         if (end !== undefined && BigInt(message.offset) + 1n >= end) pending.delete(batch.partition);
         checkCaughtUp();
       }
-      const last = batch.messages.at(-1);
-      if (last !== undefined) metrics.consumerLag.set({ service: 'serving', topic: batch.topic, partition: String(batch.partition) }, Number(BigInt(batch.highWatermark) - BigInt(last.offset) - 1n));
-      await payload.heartbeat();
     },
   });
+  try {
+    await consumer.ready;
+  } catch (error) {
+    await consumer.stop().catch(() => undefined);
+    throw error;
+  }
   checkCaughtUp();
   return {
     get caughtUp() {
       return caughtUp;
     },
     whenCaughtUp,
-    get failure() {
-      return failure;
-    },
-    stop: async () => {
-      await consumer.disconnect();
-    },
+    health: () => consumer.health(),
+    stop: () => consumer.stop(),
   };
 }

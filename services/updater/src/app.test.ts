@@ -1,17 +1,28 @@
+import type { ConsumerHealth } from '@reco/stream';
 import { describe, expect, it } from 'vitest';
 import { buildApp } from './app.js';
 import { createUpdaterMetrics } from './metrics.js';
 
 describe('updater http', () => {
-  it('answers /healthz, reports readiness and serves its metrics', async () => {
+  it('answers /healthz, reports the consumer state on every /readyz and serves its metrics', async () => {
     const metrics = createUpdaterMetrics({ defaultMetrics: false });
     metrics.trainingSteps.inc({ variant: 'ladder' }, 3);
-    let running = false;
-    const app = await buildApp({ registry: metrics.registry, isRunning: () => running });
+    let health: ConsumerHealth | undefined;
+    const app = await buildApp({ registry: metrics.registry, consumer: () => health });
     expect((await app.inject('/healthz')).json()).toEqual({ status: 'ok' });
-    expect((await app.inject('/readyz')).statusCode).toBe(503);
-    running = true;
-    expect((await app.inject('/readyz')).statusCode).toBe(200);
+    expect((await app.inject('/readyz')).json()).toEqual({ status: 'not-ready', reasons: ['events consumer not started'], consumers: [] });
+    const base = { name: 'events', topic: 'reco.events', sinceMs: 0, restarts: 0, lag: 0, lastError: undefined };
+    health = { ...base, state: 'running' };
+    const ready = await app.inject('/readyz');
+    expect([ready.statusCode, ready.json()]).toEqual([200, { status: 'ready', reasons: [], consumers: [{ name: 'events', state: 'running' }] }]);
+    // A broker restart: the same process, the consumer down, so not ready (the old flag said ready).
+    health = { ...base, state: 'reconnecting', restarts: 2, lastError: 'KafkaJSConnectionError: Connection error: connect ECONNREFUSED 10.0.0.7:9092' };
+    const down = await app.inject('/readyz');
+    expect(down.statusCode).toBe(503);
+    expect(down.json()).toEqual({ status: 'not-ready', reasons: ['events consumer reconnecting to Kafka'], consumers: [{ name: 'events', state: 'reconnecting' }] });
+    expect(down.body).not.toMatch(/10\.0\.0\.7|9092|ECONNREFUSED/);
+    health = { ...base, state: 'failed', lastError: 'TypeError: boom' };
+    expect((await app.inject('/readyz')).json()).toMatchObject({ status: 'not-ready', consumers: [{ state: 'failed' }] });
     const scraped = await app.inject('/metrics');
     expect(scraped.headers['content-type']).toContain('text/plain');
     expect(scraped.body).toContain('reco_training_steps_total{variant="ladder"} 3');

@@ -1,25 +1,54 @@
 import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify';
 import type { Registry } from 'prom-client';
+import { consumerNotReadyReason, type ConsumerHealth } from '@reco/stream';
 
 export interface UpdaterDeps {
   logger?: FastifyServerOptions['logger'];
   /** The updater's metrics registry, served on /metrics. */
   registry?: Registry;
-  /** True once the updater has joined its group and sought to its snapshot positions. */
-  isRunning?: () => boolean;
+  /**
+   * The events consumer's health (undefined until the consumer is started). `/readyz` is ready
+   * only while it is running: a consumer that is reconnecting after a broker restart, or that
+   * failed, is not training anything.
+   */
+  consumer?: () => ConsumerHealth | undefined;
 }
+
+const readySchema = {
+  type: 'object',
+  required: ['status', 'reasons', 'consumers'],
+  additionalProperties: false,
+  properties: {
+    status: { type: 'string', enum: ['ready', 'not-ready'] },
+    reasons: { type: 'array', items: { type: 'string' } },
+    consumers: {
+      type: 'array',
+      items: {
+        type: 'object',
+        required: ['name', 'state'],
+        additionalProperties: false,
+        properties: { name: { type: 'string' }, state: { type: 'string', enum: ['starting', 'running', 'reconnecting', 'failed', 'stopped'] } },
+      },
+    },
+  },
+} as const;
 
 /**
  * The updater's HTTP surface: liveness, readiness and Prometheus metrics. Built without listening,
- * so tests drive it with `app.inject()`.
+ * so tests drive it with `app.inject()`. Readiness is asked of the consumer each time (not a flag
+ * set once at start), and answers with states and reasons only: the consumer's last error can name
+ * a broker, and this port answers anyone, so that stays in the log.
  */
 export async function buildApp(deps: UpdaterDeps = {}): Promise<FastifyInstance> {
   const app = Fastify({ logger: deps.logger ?? false });
   const status = { type: 'object', properties: { status: { type: 'string' } }, required: ['status'], additionalProperties: false } as const;
   app.get('/healthz', { schema: { response: { 200: status } } }, async () => ({ status: 'ok' }));
-  app.get('/readyz', { schema: { response: { 200: status, 503: status } } }, async (_request, reply) => {
-    if (deps.isRunning && !deps.isRunning()) return reply.code(503).send({ status: 'starting' });
-    return { status: 'ready' };
+  app.get('/readyz', { schema: { response: { 200: readySchema, 503: readySchema } } }, async (_request, reply) => {
+    const health = deps.consumer?.();
+    const reasons = health === undefined ? ['events consumer not started'] : [consumerNotReadyReason(health)].filter((r): r is string => r !== undefined);
+    const consumers = health === undefined ? [] : [{ name: health.name, state: health.state }];
+    if (reasons.length > 0) reply.code(503);
+    return { status: reasons.length === 0 ? 'ready' : 'not-ready', reasons, consumers };
   });
   app.get('/metrics', async (_request, reply) => {
     if (!deps.registry) return reply.code(404).send('no metrics registry');

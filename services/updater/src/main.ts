@@ -16,9 +16,17 @@ logger.info({ backend: backend.name, backboneId: checkpoint.backboneId, items: c
 
 const kafka = createKafkaClient(config.kafka, logger);
 const specs = topicSpecs({ prefix: config.topicPrefix });
+// Every Kafka call of the start goes through the one retry helper: a broker that is still
+// electing leaders or loading its coordinator answers "not leader" or "loading" for a while.
 const admin = kafka.admin();
-await admin.connect();
-const ensured = await withRetries('ensureTopics', () => ensureTopics(admin, [specs.events, specs.deadLetter, specs.adapters]), { logger });
+const ensured = await withRetries(
+  'ensureTopics',
+  async () => {
+    await admin.connect();
+    return ensureTopics(admin, [specs.events, specs.deadLetter, specs.adapters]);
+  },
+  { logger },
+);
 for (const warning of ensured.warnings) logger.warn({}, warning);
 await admin.disconnect();
 
@@ -39,14 +47,15 @@ const variants = config.variants.map((spec) => {
   return VariantTrainer.create({ spec, checkpoint, settings: config.training, runner, ...(resumeFrom ? { resumeFrom } : {}) });
 });
 const producer = kafka.producer({ allowAutoTopicCreation: false, idempotent: true, maxInFlightRequests: 1 });
-await producer.connect();
+await withRetries('connecting the producer', () => producer.connect(), { logger });
+// The stall alert measures from here until the first publish: a variant that has never published
+// since start must still be noticed.
+for (const spec of config.variants) metrics.lastPublishTime.set({ variant: spec.name }, Date.now() / 1000);
 
 const updater = new Updater({ kafka, producer, topics: specs, groupId: config.groupId, sessionTimeoutMs: config.sessionTimeoutMs, historyLookback: config.historyLookback, variants, metrics, logger });
-let running = false;
-const app = await buildApp({ logger: { level: config.logLevel }, registry: metrics.registry, isRunning: () => running });
+const app = await buildApp({ logger: { level: config.logLevel }, registry: metrics.registry, consumer: () => updater.health() });
 await app.listen({ host: config.host, port: config.port });
 await updater.start();
-running = true;
 
 let shuttingDown = false;
 for (const signal of ['SIGINT', 'SIGTERM'] as const) {

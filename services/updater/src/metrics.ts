@@ -1,4 +1,5 @@
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import type { ConsumerMetrics } from '@reco/stream';
 
 /**
  * Everything the updater reports on /metrics. One registry per updater instance (not prom-client's
@@ -33,8 +34,28 @@ export function createUpdaterMetrics(options: { defaultMetrics?: boolean } = {})
       registers,
     }),
     liveVersion: new Gauge({ name: 'reco_live_version', help: 'Latest published snapshot version', labelNames: ['variant'], registers }),
-    lastPublishTime: new Gauge({ name: 'reco_updater_last_publish_timestamp_seconds', help: 'When the latest snapshot was published', labelNames: ['variant'], registers }),
-    consumerLag: new Gauge({ name: 'reco_consumer_lag', help: 'Messages between the consumed offset and the partition end', labelNames: ['service', 'topic', 'partition'], registers }),
+    lastPublishTime: new Gauge({ name: 'reco_updater_last_publish_timestamp_seconds', help: 'When the latest snapshot was published (set to the start time until the first publish, so a variant that never publishes is noticed)', labelNames: ['variant'], registers }),
+    // The consumer seam's series, with the same names and labels as serving's, for the alert rules.
+    consumers: {
+      up: new Gauge({
+        name: 'reco_consumer_up',
+        help: '1 while the consumer is running; 0 while it is starting, reconnecting to Kafka, failed or stopped.',
+        labelNames: ['service', 'topic'],
+        registers,
+      }),
+      lag: new Gauge({
+        name: 'reco_consumer_lag',
+        help: 'Messages between the consumed position and the partition end, measured after batches and every few seconds.',
+        labelNames: ['service', 'topic', 'partition'],
+        registers,
+      }),
+      messages: new Counter({
+        name: 'reco_consumer_messages_total',
+        help: 'Messages handled per consumer: with reco_consumer_lag above zero and this flat, the consumer is stalled.',
+        labelNames: ['service', 'topic'],
+        registers,
+      }),
+    } satisfies ConsumerMetrics,
     // Same names as serving's, so one panel shows both services' engines and caches.
     backboneEngine: new Gauge({ name: 'reco_backbone_engine_info', help: 'The engine running the frozen backbone (onnx or tfjs): 1 for the one in use.', labelNames: ['engine'], registers }),
     backboneCacheLookups: new Counter({

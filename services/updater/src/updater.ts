@@ -1,11 +1,14 @@
-import type { Kafka, Producer } from 'kafkajs';
 import {
   encodeSnapshot,
+  metricsObserver,
   sendWithinLimit,
   startEventConsumer,
+  type ConsumerHealth,
   type EventBatch,
+  type Kafka,
   type Logger,
-  type RunningEventConsumer,
+  type Producer,
+  type TopicConsumer,
   type TopicSpec,
 } from '@reco/stream';
 import type { UpdaterMetrics } from './metrics.js';
@@ -31,6 +34,8 @@ export interface UpdaterDeps {
   historyLookback?: number;
   /** Events fed between training and publish checks within one fetched batch (default 512). */
   sliceEvents?: number;
+  /** How often the consumer's lag is measured against the partition ends (default 5 s). */
+  lagRefreshMs?: number;
 }
 
 /**
@@ -38,12 +43,15 @@ export interface UpdaterDeps {
  * (test-then-train), drain the training backlog with heartbeats between steps so a long batch
  * never costs the group membership, and publish a snapshot per variant when its policy and gate
  * say so. The position of each variant lives in its snapshots, not in committed group offsets: on
- * start every partition is sought to the lowest position any variant still needs.
+ * start every partition is sought to the lowest position any variant still needs (less the history
+ * look-back). Reading goes through the consumer seam of @reco/stream, which reconnects by itself
+ * after a broker restart and resumes after the last batch handled; trainers skip any position
+ * they were already fed, so a batch read again after a crash is never trained twice.
  */
 export class Updater {
   readonly #deps: UpdaterDeps;
   readonly #now: () => number;
-  #consumer: RunningEventConsumer | undefined;
+  #consumer: TopicConsumer | undefined;
   #stopping: Promise<void> | undefined;
   #timer: NodeJS.Timeout | undefined;
   /** Batches and idle publish checks take turns: trainers are not safe to use concurrently. */
@@ -54,21 +62,24 @@ export class Updater {
     this.#now = deps.now ?? Date.now;
   }
 
+  /** Resolves once the consumer has joined its group at the snapshot positions. */
   async start(): Promise<void> {
     const { kafka, topics, groupId, logger, metrics } = this.#deps;
     this.#consumer = await startEventConsumer({
       kafka,
+      name: 'events',
       groupId,
       events: topics.events,
       deadLetter: { topic: topics.deadLetter, producer: this.#deps.producer },
       onInvalid: (count) => metrics.eventsDeadLettered.inc(count),
-      commitOffsets: false,
       fromBeginning: true,
-      ...(this.#deps.sessionTimeoutMs ? { sessionTimeoutMs: this.#deps.sessionTimeoutMs } : {}),
+      startPositions: () => this.#snapshotPositions(),
+      sessionTimeoutMs: this.#deps.sessionTimeoutMs,
+      lagRefreshMs: this.#deps.lagRefreshMs,
+      observer: metricsObserver(metrics.consumers, 'updater', topics.events.name),
       logger,
       onEvents: (batch) => this.#exclusive(() => this.#onBatch(batch)),
     });
-    await this.#seekToSnapshotPositions();
     this.#timer = setInterval(() => {
       void this.#exclusive(async () => {
         for (const variant of this.#deps.variants) await this.#publish(variant, false);
@@ -77,15 +88,19 @@ export class Updater {
     logger.info({ variants: this.#deps.variants.map((v) => ({ variant: v.spec.name, version: v.version, examples: v.examplesTrained })) }, 'updater started');
   }
 
-  /** Finishes the current batch, trains what was fed, publishes every variant, then leaves the group. */
+  /** The events consumer's state: `/readyz` is ready only while it is running. */
+  health(): ConsumerHealth | undefined {
+    return this.#consumer?.health();
+  }
+
+  /** Finishes the current batch, leaves the group, then trains what was fed and publishes every variant. */
   stop(): Promise<void> {
     this.#stopping ??= (async () => {
       clearInterval(this.#timer);
-      await this.#consumer?.consumer.stop();
+      await this.#consumer?.stop();
       await this.#exclusive(async () => {
         for (const variant of this.#deps.variants) await this.#publish(variant, true);
       });
-      await this.#consumer?.stop();
       this.#deps.logger.info({}, 'updater stopped');
     })();
     return this.#stopping;
@@ -97,11 +112,16 @@ export class Updater {
     return run;
   }
 
-  async #seekToSnapshotPositions(): Promise<void> {
+  /**
+   * Per partition, the lowest position any variant still needs, less the history look-back
+   * (clamped to the log start): looked up once, before the consumer first joins.
+   */
+  async #snapshotPositions(): Promise<Map<number, string>> {
     const { kafka, topics } = this.#deps;
     const admin = kafka.admin();
     await admin.connect();
     try {
+      const positions = new Map<number, string>();
       for (const { partition, low } of await admin.fetchTopicOffsets(topics.events.name)) {
         let start: bigint | undefined;
         for (const variant of this.#deps.variants) {
@@ -109,9 +129,9 @@ export class Updater {
           start = start === undefined || position < start ? position : start;
         }
         const lookedBack = start === undefined ? undefined : start - BigInt(this.#deps.historyLookback ?? 0);
-        const offset = lookedBack === undefined || lookedBack < BigInt(low) ? low : lookedBack.toString();
-        this.#consumer?.consumer.seek({ topic: topics.events.name, partition, offset });
+        positions.set(partition, lookedBack === undefined || lookedBack < BigInt(low) ? low : lookedBack.toString());
       }
+      return positions;
     } finally {
       await admin.disconnect();
     }
@@ -140,12 +160,10 @@ export class Updater {
           this.#recordStep(variant, step.loss, step.ms);
           await batch.heartbeat();
         });
-        await this.#publish(variant, false);
+        await this.#publish(variant, false, () => batch.heartbeat());
       }
     }
     if (batch.events.length === 0) for (const variant of variants) variant.skipTo(batch.partition, batch.lastOffset);
-    const lag = BigInt(batch.highWatermark) - BigInt(batch.lastOffset) - 1n;
-    metrics.consumerLag.set({ service: 'updater', topic: batch.topic, partition: String(batch.partition) }, Number(lag < 0n ? 0n : lag));
   }
 
   #recordStep(variant: VariantTrainer, loss: number, ms: number): void {
@@ -162,10 +180,13 @@ export class Updater {
   }
 
   /** Drains what was fed, then asks the policy and gate; the snapshot's offsets are then all trained. */
-  async #publish(variant: VariantTrainer, force: boolean): Promise<void> {
+  async #publish(variant: VariantTrainer, force: boolean, heartbeat?: () => Promise<void>): Promise<void> {
     const { metrics, logger, producer, topics } = this.#deps;
     if (!force && !variant.publishDue()) return;
-    await variant.trainUntilDrained(async (step) => this.#recordStep(variant, step.loss, step.ms));
+    await variant.trainUntilDrained(async (step) => {
+      this.#recordStep(variant, step.loss, step.ms);
+      await heartbeat?.();
+    });
     const now = this.#now();
     const outcome = await variant.maybePublish(now, force);
     if (outcome === null) return;

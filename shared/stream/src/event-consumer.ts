@@ -1,8 +1,9 @@
-import type { Consumer, Kafka, Producer } from 'kafkajs';
+import type { Kafka, Producer } from 'kafkajs';
 import { DeadLetterWriter, type DeadLetter } from './dead-letter.js';
 import { decodeEvent, formatIssues, type RecoEvent } from './event-contract.js';
-import { isRetriable } from './errors.js';
 import type { Logger } from './logger.js';
+import { startTopicConsumer, type ConsumerObserver, type TopicConsumer } from './topic-consumer.js';
+import type { Backoff } from './with-retries.js';
 import type { TopicSpec } from './topics.js';
 
 export interface ConsumedEvent {
@@ -25,7 +26,11 @@ export interface EventBatch {
 
 export interface EventConsumerOptions {
   kafka: Kafka;
+  /** This reader's name in logs, health and metrics (default `events`). */
+  name?: string;
   groupId: string;
+  /** Serving's replicas: a fresh group per restart (see TopicConsumerOptions.groupPerStart). */
+  groupPerStart?: boolean;
   events: TopicSpec;
   /**
    * Where invalid messages go. Exactly one consumer of the events topic should own dead-lettering
@@ -33,59 +38,49 @@ export interface EventConsumerOptions {
    */
   deadLetter?: { topic: TopicSpec; producer: Producer };
   onInvalid?(count: number): void;
-  /** Commit offsets after each batch (default), or never: for readers whose position lives elsewhere. */
+  /** Commit offsets after each batch, or never (default): for readers whose position lives elsewhere. */
   commitOffsets?: boolean;
   logger: Logger;
-  /** Valid events of one partition batch, in offset order. Offsets are committed only after it resolves. */
+  /** Valid events of one partition batch, in offset order. The batch is handled once this resolves. */
   onEvents(batch: EventBatch): Promise<void>;
   fromBeginning?: boolean;
+  /** Start offsets per partition, looked up once before the first join (see TopicConsumerOptions). */
+  startPositions?: () => Promise<ReadonlyMap<number, string>>;
   sessionTimeoutMs?: number;
-  /**
-   * How long the broker may hold a fetch open when there is nothing new. KafkaJS's 5 s default
-   * would delay the first records after a quiet spell; a click must reach history within a second.
-   */
   maxWaitTimeMs?: number;
-}
-
-export interface RunningEventConsumer {
-  consumer: Consumer;
-  stop(): Promise<void>;
+  backoff?: Backoff;
+  lagRefreshMs?: number;
+  observer?: ConsumerObserver;
 }
 
 /**
- * Consumes the events topic in a consumer group. Each message is decoded and validated; invalid ones
- * go to the dead-letter topic (when this reader owns it) with every reason, and only then is the
- * batch's offset committed, so a message is either handled, dead-lettered, or consumed again after
- * a crash: never silently lost. `onEvents` is called for every batch, even one with no valid event,
- * so readers that track their own position see it advance.
- * A crash in `onEvents` restarts the consumer if the error is retriable (KafkaJS errors say so);
- * otherwise the consumer stops and the error is logged for the service's supervisor to act on.
+ * Consumes the events topic through the consumer seam (topic-consumer.ts: positions, lag, crash
+ * policy, health). Each message is decoded and validated; invalid ones go to the dead-letter topic
+ * (when this reader owns it) with every reason, and only then is the batch handled, so a message
+ * is either handled, dead-lettered, or read again after a crash or reconnect: never silently lost.
+ * `onEvents` is called for every batch, even one with no valid event, so readers that track their
+ * own position see it advance. Resolves once the consumer has joined its group (it keeps
+ * retrying a lost connection until then); rejects if it failed on an error retrying cannot fix.
  */
-export async function startEventConsumer(options: EventConsumerOptions): Promise<RunningEventConsumer> {
-  const { kafka, logger } = options;
+export async function startEventConsumer(options: EventConsumerOptions): Promise<TopicConsumer> {
+  const { logger } = options;
   const deadLetters = options.deadLetter ? new DeadLetterWriter(options.deadLetter) : undefined;
-  const commit = options.commitOffsets ?? true;
-  const consumer = kafka.consumer({
+  const consumer = startTopicConsumer({
+    kafka: options.kafka,
+    name: options.name ?? 'events',
+    topic: options.events.name,
     groupId: options.groupId,
-    sessionTimeout: options.sessionTimeoutMs ?? 30_000,
-    maxWaitTimeInMs: options.maxWaitTimeMs ?? 100,
-    retry: {
-      retries: 5,
-      restartOnFailure: async (error) => {
-        const restart = isRetriable(error);
-        logger.error({ err: error, restart }, 'event consumer crashed');
-        return restart;
-      },
-    },
-  });
-  await consumer.connect();
-  await consumer.subscribe({ topic: options.events.name, fromBeginning: options.fromBeginning ?? false });
-  await consumer.run({
-    eachBatchAutoResolve: false,
-    autoCommit: commit,
-    eachBatch: async (payload) => {
-      const { batch } = payload;
-      if (!payload.isRunning() || payload.isStale()) return;
+    logger,
+    groupPerStart: options.groupPerStart,
+    fromBeginning: options.fromBeginning,
+    startPositions: options.startPositions,
+    commitOffsets: options.commitOffsets,
+    sessionTimeoutMs: options.sessionTimeoutMs,
+    maxWaitTimeMs: options.maxWaitTimeMs,
+    backoff: options.backoff,
+    lagRefreshMs: options.lagRefreshMs,
+    observer: options.observer,
+    eachBatch: async (batch) => {
       const valid: ConsumedEvent[] = [];
       const rejected: DeadLetter[] = [];
       for (const message of batch.messages) {
@@ -109,26 +104,23 @@ export async function startEventConsumer(options: EventConsumerOptions): Promise
         }
         options.onInvalid?.(rejected.length);
       }
-      const last = batch.messages.at(-1);
+      const last = batch.messages[batch.messages.length - 1];
       if (!last) return;
-      const heartbeat = (): Promise<void> => payload.heartbeat();
       await options.onEvents({
         topic: batch.topic,
         partition: batch.partition,
         events: valid,
         lastOffset: last.offset,
         highWatermark: batch.highWatermark,
-        heartbeat,
+        heartbeat: () => batch.heartbeat(),
       });
-      payload.resolveOffset(last.offset);
-      if (commit) await payload.commitOffsetsIfNecessary();
-      await heartbeat();
     },
   });
-  return {
-    consumer,
-    stop: async () => {
-      await consumer.disconnect();
-    },
-  };
+  try {
+    await consumer.ready;
+  } catch (error) {
+    await consumer.stop().catch(() => undefined);
+    throw error;
+  }
+  return consumer;
 }

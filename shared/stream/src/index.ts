@@ -1,7 +1,7 @@
 export { STREAM_ERRORS, StreamError, isRetriable, type StreamErrorCode, type ErrorSpec } from './errors.js';
 export { consoleLogger, silentLogger, type Logger } from './logger.js';
 export { readKafkaConfig, type KafkaConfig, type SaslMechanism } from './kafka-config.js';
-export { createKafkaClient, routeLogsTo } from './kafka-client.js';
+export { fastFailingClientFor, createKafkaClient, routeLogsTo, type Admin, type Kafka, type KafkaMessage, type Message, type Producer, type RecordMetadata } from './kafka-client.js';
 export {
   ADAPTER_SNAPSHOT_MAX_BYTES,
   DEFAULT_TOPIC_NAMES,
@@ -36,7 +36,9 @@ export {
   type DeadLetter,
   type DeadLetterSource,
 } from './dead-letter.js';
-export { startEventConsumer, type ConsumedEvent, type EventBatch, type EventConsumerOptions, type RunningEventConsumer } from './event-consumer.js';
+export { startEventConsumer, type ConsumedEvent, type EventBatch, type EventConsumerOptions } from './event-consumer.js';
+export { CONSUMER_BACKOFF, startTopicConsumer, type ConsumerObserver, type TopicBatch, type TopicConsumer, type TopicConsumerOptions } from './topic-consumer.js';
+export { consumerNotReadyReason, metricsObserver, type ConsumerHealth, type ConsumerMetrics, type ConsumerState } from './consumer-health.js';
 export { KAFKA_VERSION, defaultCacheDir, ensureKafkaJars } from './local-kafka/kafka-jars.js';
 export { startLocalKafka, type LocalKafka, type LocalKafkaOptions } from './local-kafka/local-kafka.js';
 export {
@@ -50,4 +52,4 @@ export {
   type SnapshotTensor,
 } from './snapshot-codec.js';
 export { readToEnd } from './read-to-end.js';
-export { withRetries } from './with-retries.js';
+export { START_UP_BACKOFF, backoffDelay, errorSummary, withRetries, type Backoff, type RetryOptions } from './with-retries.js';

@@ -1,11 +1,13 @@
 import { randomUUID } from 'node:crypto';
 import type { Kafka, KafkaMessage } from 'kafkajs';
+import { StreamError } from './errors.js';
 
 /**
  * Reads a topic from its first retained offset up to the end offsets it has *now*, then stops.
  * For compacted topics like `reco.adapters` this is "the latest value of every key" as of the
  * call: the updater resumes from it and serving uses it to know when it has caught up. A fresh,
  * throwaway group id is used so no committed offsets are read or left behind that matter.
+ * Any failure rejects (nothing is retried here): wrap the call in withRetries.
  */
 export async function readToEnd(
   kafka: Kafka,
@@ -24,7 +26,14 @@ export async function readToEnd(
   }
   if (ends.size === 0) return { messages: 0 };
 
-  const consumer = kafka.consumer({ groupId: `${options.groupIdPrefix ?? 'reco-read-to-end'}-${randomUUID()}`, maxWaitTimeInMs: 100 });
+  const consumer = kafka.consumer({
+    groupId: `${options.groupIdPrefix ?? 'reco-read-to-end'}-${randomUUID()}`,
+    maxWaitTimeInMs: 100,
+    // A crash (the broker restarting under a start-up read) fails the read at once, for the caller's
+    // withRetries to judge and retry from scratch, instead of KafkaJS restarting it behind our back
+    // until the timeout, or (for a crash it deems fatal) never settling at all.
+    retry: { restartOnFailure: async () => false },
+  });
   let messages = 0;
   const pending = new Set(ends.keys());
   await consumer.connect();
@@ -32,9 +41,13 @@ export async function readToEnd(
     await consumer.subscribe({ topic, fromBeginning: true });
     await new Promise<void>((resolve, reject) => {
       const timer = setTimeout(
-        () => reject(new Error(`readToEnd(${topic}) did not reach the end offsets within ${options.timeoutMs ?? 30_000} ms`)),
+        () => reject(new StreamError('RECO_ERR_KAFKA_UNAVAILABLE', `readToEnd(${topic}) did not reach the end offsets within ${options.timeoutMs ?? 30_000} ms`)),
         options.timeoutMs ?? 30_000,
       );
+      consumer.on(consumer.events.CRASH, ({ payload }) => {
+        clearTimeout(timer);
+        reject(payload.error);
+      });
       consumer
         .run({
           autoCommit: false,
