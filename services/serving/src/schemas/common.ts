@@ -1,3 +1,4 @@
+import { MAX_ID_LENGTH } from '@reco/stream';
 import type { FieldIssue, ServingErrorCode } from '../errors.js';
 
 /** Every error response: a stable code, a sentence, and the fields at fault when there are any. */
@@ -33,4 +34,13 @@ export interface ErrorResponse {
 /** Variant names are label values and topic keys: keep them short and boring. */
 export const variantNameSchema = { type: 'string', pattern: '^[A-Za-z0-9_.-]{1,64}$', description: 'A variant name, e.g. ladder, lora, frozen.' } as const;
 
-export const idSchema = { type: 'string', minLength: 1, maxLength: 128 } as const;
+/** Schema keyword for the event contract's id rule (see validator.ts); `x-` so OpenAPI tools skip it. */
+export const ID_KEYWORD = 'x-reco-id';
+
+export const idSchema = {
+  type: 'string',
+  minLength: 1,
+  maxLength: MAX_ID_LENGTH,
+  [ID_KEYWORD]: true,
+  description: 'No control characters, not made only of invisible characters (whitespace, zero-width).',
+} as const;
