@@ -2,8 +2,11 @@ import swagger from '@fastify/swagger';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyServerOptions } from 'fastify';
 import type { Producer } from 'kafkajs';
 import type { TopicSpec } from '@reco/stream';
-import { errorHandler } from './error-handler.js';
+import { DEFAULT_HTTP_TIMEOUTS, type HttpTimeouts } from './config.js';
+import { clientErrorHandler, errorHandler, frameworkErrorHandler } from './error-handler.js';
+import { ServingError } from './errors.js';
 import type { HistoryStore } from './history-store.js';
+import { useJsonBodyParser } from './json-body.js';
 import type { LiveModels } from './live-models.js';
 import type { ServingMetrics } from './metrics.js';
 import { kafkaPlugin } from './plugins/kafka.js';
@@ -36,7 +39,12 @@ export interface ServingDeps {
   readiness?: readonly ReadinessCheck[];
   adminToken?: string | undefined;
   bodyLimitBytes?: number;
+  /** Request and idle-socket timeouts of the HTTP server (only apply when it listens, not to inject()). */
+  http?: HttpTimeouts;
 }
+
+/** Fastify's default, stated: `RECO_ERR_URI_TOO_LONG` promises this number to clients. */
+export const MAX_PARAM_LENGTH = 100;
 
 /**
  * Builds the serving HTTP app without listening, so tests drive it with `app.inject()` around
@@ -44,15 +52,44 @@ export interface ServingDeps {
  * started by the caller (main.ts), which stops them before closing the app.
  */
 export async function buildApp(deps: ServingDeps): Promise<FastifyInstance> {
+  const http = deps.http ?? DEFAULT_HTTP_TIMEOUTS;
   const app = Fastify({
     ...(deps.loggerInstance !== undefined ? { loggerInstance: deps.loggerInstance } : { logger: deps.logger ?? false }),
     bodyLimit: deps.bodyLimitBytes ?? 256 * 1024,
+    // Node's defaults let a stalled body hold a socket for 300 s, checked every 30 s (finding G
+    // saw > 320 s). The request timeout covers headers and body; the check runs about once a
+    // second so a stalled client gets its 408 close to the configured time.
+    requestTimeout: http.requestTimeoutMs,
+    connectionTimeout: http.connectionTimeoutMs,
+    http: {
+      requestTimeout: http.requestTimeoutMs,
+      headersTimeout: http.requestTimeoutMs,
+      connectionsCheckingInterval: Math.min(1000, Math.max(50, Math.floor(http.requestTimeoutMs / 4))),
+    },
+    routerOptions: { maxParamLength: MAX_PARAM_LENGTH },
+    // Fastify's own answers (bad URL, oversized parameter, HTTP parser errors, the drain-time 503)
+    // have bodies outside the catalogue; these send catalogue bodies instead.
+    frameworkErrors: frameworkErrorHandler,
+    clientErrorHandler,
+    return503OnClosing: false,
   });
   app.setValidatorCompiler(validatorCompiler());
   // Every body is JSON: text/plain (parsed by default) would only produce a confusing 400.
   app.removeContentTypeParser('text/plain');
+  useJsonBodyParser(app);
   app.setErrorHandler(errorHandler);
   app.setNotFoundHandler((request, reply) => reply.status(404).send({ code: 'RECO_ERR_NOT_FOUND', message: `no route ${request.method} ${request.url}` }));
+  // While closing, requests still arriving on open connections are refused with a catalogue 503;
+  // those already in flight finish.
+  let closing = false;
+  app.addHook('preClose', async () => {
+    closing = true;
+  });
+  app.addHook('onRequest', async (_request, reply) => {
+    if (!closing) return;
+    void reply.header('connection', 'close');
+    throw new ServingError('RECO_ERR_SHUTTING_DOWN', 'this replica is shutting down; send the request to another one');
+  });
 
   await app.register(swagger, {
     openapi: {

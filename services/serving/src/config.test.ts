@@ -10,6 +10,8 @@ describe('serving config', () => {
     expect(config.variants).toEqual([{ name: 'ladder', method: 'ladder' }]);
     expect(config).toMatchObject({ workers: 1, engine: { engine: 'auto', threads: 1, cacheEntries: 100_000, batchMaxSize: 64, batchMaxWaitMs: 2 } });
     expect(config.variantSplit).toEqual([{ variant: 'ladder', weight: 1 }]);
+    expect(config.http).toEqual({ requestTimeoutMs: 10_000, connectionTimeoutMs: 30_000 });
+    expect(Object.isFrozen(config.http)).toBe(true);
     // Without a split, users are divided equally over the configured variants.
     expect(readServingConfig({ ...base, RECO_VARIANTS: 'ladder, b:bitfit' }).variantSplit).toEqual([
       { variant: 'ladder', weight: 1 },
@@ -38,6 +40,8 @@ describe('serving config', () => {
       RECO_BACKBONE_CACHE_ENTRIES: '0',
       RECO_BATCH_MAX_SIZE: '16',
       RECO_BATCH_MAX_WAIT_MS: '5',
+      RECO_HTTP_REQUEST_TIMEOUT_MS: '2500',
+      RECO_HTTP_CONNECTION_TIMEOUT_MS: '60000',
     });
     expect(config).toMatchObject({
       workers: 2,
@@ -56,6 +60,7 @@ describe('serving config', () => {
       historyLookbackMs: 60_000,
       popularityHalfLifeMs: 120_000,
       tfBackend: 'cpu',
+      http: { requestTimeoutMs: 2500, connectionTimeoutMs: 60_000 },
     });
   });
 
@@ -70,5 +75,9 @@ describe('serving config', () => {
     expect(() => readServingConfig({ ...base, RECO_BACKBONE_ENGINE: 'gpu' })).toThrow(/RECO_BACKBONE_ENGINE must be one of auto, onnx, tfjs/);
     expect(() => readServingConfig({ ...base, RECO_SERVING_WORKERS: '0' })).toThrow(/RECO_SERVING_WORKERS/);
     expect(() => readServingConfig({ ...base, RECO_BATCH_MAX_SIZE: '0' })).toThrow(/RECO_BATCH_MAX_SIZE/);
+    expect(() => readServingConfig({ ...base, RECO_HTTP_REQUEST_TIMEOUT_MS: '0' })).toThrow(/RECO_HTTP_REQUEST_TIMEOUT_MS must be milliseconds between 100 and 600,000/);
+    expect(() => readServingConfig({ ...base, RECO_HTTP_CONNECTION_TIMEOUT_MS: 'soon' })).toThrow(/RECO_HTTP_CONNECTION_TIMEOUT_MS/);
+    // A stalled body must get its 408 before the idle socket is closed without an answer.
+    expect(() => readServingConfig({ ...base, RECO_HTTP_REQUEST_TIMEOUT_MS: '30000' })).toThrow(/RECO_HTTP_CONNECTION_TIMEOUT_MS \(30000\) must be more than RECO_HTTP_REQUEST_TIMEOUT_MS \(30000\) \+ 1000/);
   });
 });

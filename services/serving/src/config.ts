@@ -33,6 +33,7 @@ export interface ServingConfig {
   /** Bearer token of the admin routes (rollback); unset disables them (403). */
   readonly adminToken: string | undefined;
   readonly bodyLimitBytes: number;
+  readonly http: HttpTimeouts;
   /** Items kept per user in the history store. */
   readonly historyLength: number;
   /** Users kept in the history store (least recently active evicted first). */
@@ -46,6 +47,16 @@ export interface ServingConfig {
   /** How the frozen backbone runs: engine, threads, activation cache, micro-batching. */
   readonly engine: Readonly<EngineSettings>;
 }
+
+/** How long the HTTP server waits for clients (slow or stalled ones hold a socket and memory). */
+export interface HttpTimeouts {
+  /** RECO_HTTP_REQUEST_TIMEOUT_MS: the whole request, headers and body, must arrive within this; else 408. */
+  readonly requestTimeoutMs: number;
+  /** RECO_HTTP_CONNECTION_TIMEOUT_MS: a socket without traffic this long is closed (also one whose client stopped reading). */
+  readonly connectionTimeoutMs: number;
+}
+
+export const DEFAULT_HTTP_TIMEOUTS: HttpTimeouts = Object.freeze({ requestTimeoutMs: 10_000, connectionTimeoutMs: 30_000 });
 
 type Env = Readonly<Record<string, string | undefined>>;
 
@@ -74,6 +85,17 @@ function parseSplit(raw: string | undefined): VariantWeight[] {
     }
     return { variant, weight: w };
   });
+}
+
+function readHttpTimeouts(env: Env): HttpTimeouts {
+  const requestTimeoutMs = integer(env, 'RECO_HTTP_REQUEST_TIMEOUT_MS', DEFAULT_HTTP_TIMEOUTS.requestTimeoutMs, 100, 600_000, 'milliseconds between 100 and 600,000');
+  const connectionTimeoutMs = integer(env, 'RECO_HTTP_CONNECTION_TIMEOUT_MS', DEFAULT_HTTP_TIMEOUTS.connectionTimeoutMs, 1000, 3_600_000, 'milliseconds between 1,000 and 3,600,000');
+  // An idle socket is closed without an answer; the request timeout answers 408 (checked about
+  // once a second). The other way round a stalled body would get a reset instead of a 408.
+  if (connectionTimeoutMs <= requestTimeoutMs + 1000) {
+    throw new ConfigError(`RECO_HTTP_CONNECTION_TIMEOUT_MS (${connectionTimeoutMs}) must be more than RECO_HTTP_REQUEST_TIMEOUT_MS (${requestTimeoutMs}) + 1000`);
+  }
+  return Object.freeze({ requestTimeoutMs, connectionTimeoutMs });
 }
 
 /**
@@ -106,6 +128,7 @@ export function readServingConfig(env: Env): ServingConfig {
     backboneDir: resolve(env.RECO_BACKBONE_DIR?.trim() || join('.cache', 'backbones', 'synthetic')),
     adminToken: env.RECO_ADMIN_TOKEN?.trim() || undefined,
     bodyLimitBytes: integer(env, 'RECO_BODY_LIMIT_BYTES', 256 * 1024, 1024, 64 * 1024 * 1024, 'a byte count between 1 KiB and 64 MiB'),
+    http: readHttpTimeouts(env),
     historyLength: integer(env, 'RECO_HISTORY_LENGTH', 50, 1, 1000, 'an integer between 1 and 1000'),
     historyMaxUsers: integer(env, 'RECO_HISTORY_MAX_USERS', 100_000, 1, 10_000_000, 'an integer between 1 and 10,000,000'),
     historyLookbackMs: integer(env, 'RECO_HISTORY_LOOKBACK_S', 0, 0, 7 * 24 * 3600, 'seconds between 0 and 7 days') * 1000,

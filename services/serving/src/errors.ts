@@ -10,7 +10,13 @@ export interface ServingErrorSpec {
 
 export const SERVING_ERRORS = {
   RECO_ERR_VALIDATION: { status: 400, description: 'A query, path or body field is invalid; `issues` names each field.' },
-  RECO_ERR_INVALID_JSON: { status: 400, description: 'The body is not JSON (or is empty) although the content type says it is.' },
+  RECO_ERR_INVALID_JSON: { status: 400, description: 'The body is not JSON (or is empty, or has a `__proto__`/`constructor.prototype` key) although the content type says it is.' },
+  RECO_ERR_JSON_TOO_DEEP: {
+    status: 400,
+    description: 'The body nests arrays/objects deeper than 32 levels. POST /v1/events judges each event alone instead: a too-deep event is one invalid event (RECO_ERR_INVALID_EVENTS).',
+  },
+  RECO_ERR_BAD_URL: { status: 400, description: 'The URL path cannot be decoded (malformed percent-encoding).' },
+  RECO_ERR_MALFORMED_REQUEST: { status: 400, description: 'The request is not valid HTTP, or its body does not match its Content-Length.' },
   RECO_ERR_INVALID_EVENTS: {
     status: 400,
     description: 'Some events of a POST /v1/events failed validation: each issue names the index and field. The valid ones were still produced; the invalid ones went to the dead-letter topic.',
@@ -20,10 +26,14 @@ export const SERVING_ERRORS = {
   RECO_ERR_NOT_FOUND: { status: 404, description: 'No such route.' },
   RECO_ERR_UNKNOWN_VARIANT: { status: 404, description: 'The named variant is not live on this replica.' },
   RECO_ERR_NO_PREVIOUS_VERSION: { status: 409, description: 'Rollback asked for, but the variant has no previous version in memory.' },
+  RECO_ERR_REQUEST_TIMEOUT: { status: 408, description: 'The request (headers and body) did not arrive within RECO_HTTP_REQUEST_TIMEOUT_MS; the connection is closed.' },
   RECO_ERR_BODY_TOO_LARGE: { status: 413, description: 'The body is larger than the configured limit (RECO_BODY_LIMIT_BYTES).' },
+  RECO_ERR_URI_TOO_LONG: { status: 414, description: 'A path parameter is longer than the router accepts (100 characters).' },
   RECO_ERR_UNSUPPORTED_MEDIA_TYPE: { status: 415, description: 'Bodies must be application/json.' },
+  RECO_ERR_HEADERS_TOO_LARGE: { status: 431, description: "The request line and headers together exceed Node's limit (16 KiB); the connection is closed." },
   RECO_ERR_KAFKA_UNAVAILABLE: { status: 503, description: 'Kafka did not acknowledge the produce; nothing was accepted, retry.' },
   RECO_ERR_NOT_READY: { status: 503, description: 'The replica is not ready (backbone, Kafka or snapshot catch-up); `issues` says which.' },
+  RECO_ERR_SHUTTING_DOWN: { status: 503, description: 'The replica is shutting down (requests in flight still finish); send this one to another replica.' },
   RECO_ERR_INTERNAL: { status: 500, description: 'An unexpected failure; the log has the cause.' },
 } as const satisfies Record<string, ServingErrorSpec>;
 

@@ -7,6 +7,9 @@ export const eventRoutes: FastifyPluginAsync = async (app) => {
   app.post<{ Body: EventsBody }>(
     '/v1/events',
     {
+      // Each event of a batch is judged alone (event-ingest.ts encodes any item without recursion):
+      // one absurdly nested event is one invalid event, and its valid siblings are still produced.
+      config: { jsonDepthLimit: false },
       schema: {
         summary: 'Ingest one event or a batch: produced to reco.events (202), invalid ones dead-lettered (400 naming each field)',
         body: eventsBodySchema,
