@@ -22,7 +22,7 @@ export const DLQ_HEADERS = {
   issues: 'reco-dlq-issues',
   source: 'reco-dlq-source',
   failedAt: 'reco-dlq-failed-at',
-  /** Present when the value had to be cut to fit the topic: the byte length of the original. */
+  /** Present when the writer had to cut the value to fit the topic: the byte length it was given. */
   truncatedFrom: 'reco-dlq-truncated-from',
 } as const;
 
