@@ -111,6 +111,9 @@ try {
     'updater',
     (hooks) => startService('updater', { ...serviceEnv, RECO_VARIANTS: flags.variants }, { port: Number(flags['updater-port']), output: 'inherit', ...hooks }),
     say,
+    {
+      restartNote: `a restarted updater is ready once Kafka has let go of the dead one's group membership: up to RECO_SESSION_TIMEOUT_MS (${env.RECO_SESSION_TIMEOUT_MS ?? '30000'} ms); it resumes from its last published snapshot`,
+    },
   );
   const servingSupervisor = new ServiceSupervisor(
     'serving',

@@ -38,8 +38,16 @@ export class ServiceSupervisor {
     readonly name: string,
     private readonly starter: ServiceStarter,
     private readonly say: (message: string) => void,
-    private readonly policy: RestartPolicy = DEFAULT_RESTART_POLICY,
+    private readonly options: {
+      policy?: RestartPolicy;
+      /** Said once per crash, after the restart line: what a person may otherwise mistake for a hang. */
+      restartNote?: string;
+    } = {},
   ) {}
+
+  private get policy(): RestartPolicy {
+    return this.options.policy ?? DEFAULT_RESTART_POLICY;
+  }
 
   /** The running process, or undefined while it is being restarted. */
   get current(): ServiceProcess | undefined {
@@ -95,6 +103,7 @@ export class ServiceSupervisor {
     this.failures += 1;
     const how = signal ? `killed by ${signal}` : `exit code ${code}`;
     this.schedule(`${this.name} exited unexpectedly (${how}) after ${seconds(upMs)} up`);
+    if (this.options.restartNote) this.say(`  (${this.options.restartNote})`);
   }
 
   private schedule(reason: string): void {
