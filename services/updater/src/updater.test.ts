@@ -33,8 +33,8 @@ let checkpoint: LoadedCheckpoint;
 let dir: string;
 const itemIds = Array.from({ length: 40 }, (_, i) => `i${i}`);
 // A random backbone on random clicks ranks no better one step than the next: the ranking gate
-// (its own tests are in @reco/model) would refuse at random, and these tests count offsets.
-const settings: TrainingSettings = { batchSize: 16, freshPerStep: 8, learningRate: 0.01, publishIntervalMs: 1, publishMaxSteps: 1000, sideCapacity: 16, seed: 3, gateMaxLossIncrease: 0.5, gateMaxRankingDrop: 1 };
+// and the shadow trial (their own tests are in @reco/model) would refuse at random, and these tests count offsets.
+const settings: TrainingSettings = { batchSize: 16, freshPerStep: 8, learningRate: 0.01, publishIntervalMs: 1, publishMaxSteps: 1000, sideCapacity: 16, seed: 3, gateMaxLossIncrease: 0.5, gateMaxRankingDrop: 1, gateShadowClicks: 0 };
 
 beforeAll(async () => {
   await initBackend({ log: () => undefined });

@@ -12,8 +12,8 @@ let checkpoint: LoadedCheckpoint;
 let dir: string;
 const itemIds = Array.from({ length: 20 }, (_, i) => `i${i}`);
 // A random backbone on random clicks ranks no better one step than the next: the ranking gate
-// (its own tests are in @reco/model) would refuse at random, and these tests count offsets.
-const settings: TrainingSettings = { batchSize: 8, freshPerStep: 4, learningRate: 0.01, publishIntervalMs: 1, publishMaxSteps: 100, sideCapacity: 4, seed: 1, gateMaxLossIncrease: 0.5, gateMaxRankingDrop: 1 };
+// and the shadow trial (their own tests are in @reco/model) would refuse at random, and these tests count offsets.
+const settings: TrainingSettings = { batchSize: 8, freshPerStep: 4, learningRate: 0.01, publishIntervalMs: 1, publishMaxSteps: 100, sideCapacity: 4, seed: 1, gateMaxLossIncrease: 0.5, gateMaxRankingDrop: 1, gateShadowClicks: 0 };
 const click = (userId: string, itemId: string, ts: number): RecoEvent => ({ userId, itemId, type: 'click', ts });
 
 beforeAll(async () => {
@@ -54,5 +54,27 @@ describe('VariantTrainer positions', () => {
     expect(resumed.trainer.backlog).toBe(1);
     expect(resumed.examplesTrained).toBe(3);
     resumed.dispose();
+  });
+
+  it('with a shadow trial, a snapshot carries the offsets its parameters were staged at, not those reached during the trial', async () => {
+    const spec = { name: 'ladder', method: 'ladder' as const };
+    const trained = VariantTrainer.create({ spec, checkpoint, settings: { ...settings, freshPerStep: 1, batchSize: 2, gateShadowClicks: 2 } });
+    let offset = 0;
+    let published: Awaited<ReturnType<VariantTrainer['maybePublish']>> = null;
+    let stagedAt = -1;
+    for (let round = 0; round < 20 && (published === null || 'rejected' in published); round++) {
+      for (let i = 0; i < 3; i++, offset++) trained.feed(click('u1', `i${offset % 20}`, offset), 0, String(offset));
+      await trained.trainUntilDrained(async () => undefined);
+      await new Promise((r) => setTimeout(r, 2)); // the 1 ms publish interval
+      published = await trained.maybePublish(Date.now());
+      if (round === 0) expect(published).toBeNull(); // staged, not published
+      // Each call judges the candidate staged by the previous one, then stages what was trained since.
+      if (published !== null && !('rejected' in published)) expect(published.snapshot.meta).toMatchObject({ offsets: { '0': String(stagedAt) }, examplesTrained: stagedAt });
+      if (published !== null && 'rejected' in published) expect(published.rejected).toBe('shadow-regressed');
+      expect(trained.trainer.onTrial).toBe(true);
+      stagedAt = offset;
+    }
+    expect(published !== null && !('rejected' in published)).toBe(true);
+    trained.dispose();
   });
 });

@@ -43,6 +43,8 @@ export class VariantTrainer {
   #version: number;
   #examples: number;
   #newestEventTs: number | null;
+  /** The log position when the candidate now on trial was staged: what its snapshot covers. */
+  #staged: { next: Map<number, bigint>; examples: number; newestEventTs: number | null } | null = null;
 
   private constructor(spec: VariantSpec, method: AdaptationMethod, trainer: OnlineTrainer, backboneId: string, freshPerStep: number, resumed: AdapterSnapshot | undefined) {
     this.#freshPerStep = freshPerStep;
@@ -91,6 +93,7 @@ export class VariantTrainer {
       learningRate: settings.learningRate,
       publishPolicy: { intervalMs: settings.publishIntervalMs, maxSteps: settings.publishMaxSteps },
       gate: { maxLossIncrease: settings.gateMaxLossIncrease, maxRankingDrop: settings.gateMaxRankingDrop },
+      shadowClicks: settings.gateShadowClicks,
       ...(options.now ? { now: options.now } : {}),
     });
     return new VariantTrainer(spec, method, trainer, checkpoint.backboneId, freshPerStep, resumeFrom);
@@ -174,7 +177,13 @@ export class VariantTrainer {
    * published offsets never cover an event that is not trained into the parameters.
    */
   async maybePublish(now: number, force = false): Promise<PublishedSnapshot | { rejected: string; reason: string } | null> {
+    const staged = this.#staged;
     const outcome = await this.trainer.maybePublish({ force });
+    // A candidate on trial is published later with the position it was trained to, not the one
+    // reached meanwhile: a restart resumes from its offsets and trains the trial's clicks again.
+    const position = outcome.published && outcome.snapshot.shadow !== null && staged !== null ? staged : { next: this.#next, examples: this.#examples, newestEventTs: this.#newestEventTs };
+    if (outcome.staged === true) this.#staged = this.position();
+    else if (!this.trainer.onTrial) this.#staged = null;
     if (!outcome.published) {
       return outcome.decision && !outcome.decision.accept ? { rejected: outcome.decision.code, reason: outcome.decision.reason } : null;
     }
@@ -187,21 +196,25 @@ export class VariantTrainer {
         method: parts.method,
         version: this.#version,
         backboneId: this.#backboneId,
-        offsets: Object.fromEntries([...this.#next].map(([p, o]) => [String(p), o.toString()])),
-        examplesTrained: this.#examples,
+        offsets: Object.fromEntries([...position.next].map(([p, o]) => [String(p), o.toString()])),
+        examplesTrained: position.examples,
         figures: {
           ...(outcome.snapshot.validation ?? {}),
           prequentialHr10: preq.count > 0 ? preq.hr10 : null,
           prequentialNdcg10: preq.count > 0 ? preq.ndcg10 : null,
           steps: this.trainer.steps,
         },
-        newestEventTs: this.#newestEventTs,
+        newestEventTs: position.newestEventTs,
         publishedAt: now,
         config: parts.config,
       },
       tensors: parts.tensors,
     };
     return { snapshot, trainer: outcome.snapshot };
+  }
+
+  private position(): { next: Map<number, bigint>; examples: number; newestEventTs: number | null } {
+    return { next: new Map(this.#next), examples: this.#examples, newestEventTs: this.#newestEventTs };
   }
 
   dispose(): void {

@@ -132,4 +132,57 @@ describe('OnlineTrainer', () => {
     trainer.dispose();
     method.dispose();
   }, 60_000);
+
+  it('with a shadow trial, stages a candidate, tries it on the next clicks and publishes what was staged', async () => {
+    let now = 0;
+    const { method, trainer } = setup('ladder', { publishPolicy: { intervalMs: 1e9, maxSteps: 5 }, gate: { maxLossIncrease: 0.5 }, holdoutEvery: 5, shadowClicks: 24, now: () => now });
+    let next = await trainSteps(trainer, 5);
+    const staged = await trainer.maybePublish();
+    expect(staged).toMatchObject({ published: false, staged: true });
+    const stagedAt = trainer.steps;
+    expect(trainer.publishDue()).toBe(false);
+    const waiting = await trainer.maybePublish();
+    expect(waiting.published).toBe(false);
+    if (!waiting.published) expect(waiting.reason).toMatch(/on trial: \d+ of 24 clicks/);
+    // 24 clicks on trial is three steps of 8 fresh.
+    next = await trainSteps(trainer, 3, next);
+    expect(trainer.publishDue()).toBe(true);
+    now += 1;
+    const verdict = await trainer.maybePublish();
+    if (verdict.published) {
+      expect(verdict.snapshot.steps).toBe(stagedAt);
+      expect(verdict.snapshot.shadow?.clicks).toBeGreaterThanOrEqual(24);
+      expect(verdict.snapshot.shadow?.candidateNdcg10).toBeGreaterThanOrEqual(verdict.snapshot.shadow?.liveNdcg10 ?? Number.NaN);
+    } else {
+      expect(verdict.decision?.accept === false ? verdict.decision.code : '').toBe('shadow-regressed');
+    }
+    // Either way the parameters trained during the trial are on trial now.
+    expect(trainer.publishDue()).toBe(false);
+    await trainSteps(trainer, 1, next);
+    trainer.dispose();
+    method.dispose();
+  }, 60_000);
+
+  it('a shadow trial refuses a candidate that ranks the next clicks worse than live', async () => {
+    const { method, trainer } = setup('ladder', { publishPolicy: { intervalMs: 1e9, maxSteps: 1 }, gate: { maxLossIncrease: 1e9 }, holdoutEvery: 1000, shadowClicks: 40 });
+    const next = await trainSteps(trainer, 2);
+    // Scramble the item biases: the holdout gate (loss margin 1e9) lets it through, the trial must not.
+    const bias = method.sideVariables()[1] as tf.Variable;
+    tf.tidy(() => bias.assign(tf.mul(tf.randomNormal(bias.shape, 0, 1, 'float32', 7), 50)));
+    expect(await trainer.maybePublish()).toMatchObject({ published: false, staged: true });
+    let i = next;
+    const stream = fixture.world.stream;
+    while (!trainer.publishDue()) {
+      trainer.observe(stream[i++ % stream.length] ?? (stream[0] as (typeof stream)[number]));
+      await trainer.evaluatePending();
+    }
+    const verdict = await trainer.maybePublish();
+    expect(verdict.published).toBe(false);
+    if (!verdict.published) {
+      expect(verdict.decision?.accept === false ? verdict.decision.code : '').toBe('shadow-regressed');
+      expect(verdict.reason).toMatch(/worse than live/);
+    }
+    trainer.dispose();
+    method.dispose();
+  }, 60_000);
 });

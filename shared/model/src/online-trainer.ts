@@ -14,6 +14,7 @@ import { candidateSet, sampledSoftmaxLoss } from './sampled-softmax-loss.js';
 import { prepareExamples } from './example-inputs.js';
 import { registerGradients } from './gradients.js';
 import { UserHistories } from './user-histories.js';
+import { ShadowTrial, type ShadowVerdict } from './shadow-trial.js';
 import { type GateConfig, type GateDecision, pairedRankingNoise, validateCandidate } from './validation-gate.js';
 
 /**
@@ -71,6 +72,19 @@ export interface OnlineTrainerOptions {
   prequentialWindow?: number;
   publishPolicy?: PublishPolicy;
   gate?: GateConfig;
+  /**
+   * Fresh clicks a candidate that passed the holdout gate is tried on before it is published
+   * (see ShadowTrial): each is ranked by live and by the candidate, and the candidate goes out
+   * only if it ranked them at least as well. 0 publishes on the holdout gate alone. Needs
+   * `scoreWith: 'published'`.
+   */
+  shadowClicks?: number;
+  /**
+   * Fraction of the way back to the starting parameters that every step takes, after the
+   * optimiser's update (0 = none): what the recent clicks stop supporting decays back to the
+   * backbone's own ranking instead of lingering after the users it was learned from are gone.
+   */
+  anchorPull?: number;
   /** How clicks are ranked for the prequential figures and the gate (default: seen items excluded). */
   protocol?: EvaluationProtocol;
   /**
@@ -98,12 +112,27 @@ export interface TrainerSnapshot {
   eventsObserved: number;
   /** The gate's figures this snapshot was accepted with (null for an unvalidated snapshot). */
   validation: GateDecision['figures'] | null;
+  /** The shadow trial it passed; null when it was published on the holdout gate alone. */
+  shadow: ShadowVerdict | null;
   adaptation: SerializedAdaptation;
 }
 
+/**
+ * `staged`: during this call the current parameters passed the holdout gate and went on trial;
+ * the snapshot they become (if they pass) is what was trained at this moment, so a caller that
+ * stamps snapshots with log positions notes its position now (see VariantTrainer).
+ */
 export type PublishOutcome =
-  | { published: true; snapshot: TrainerSnapshot; decision: GateDecision }
-  | { published: false; reason: string; decision?: GateDecision };
+  | { published: true; snapshot: TrainerSnapshot; decision: GateDecision; staged?: true }
+  | { published: false; reason: string; decision?: GateDecision; staged?: true };
+
+interface StagedCandidate {
+  serialized: SerializedAdaptation;
+  decision: GateDecision & { accept: true };
+  steps: number;
+  eventsObserved: number;
+  trial: ShadowTrial;
+}
 
 const DEFAULTS = {
   batchSize: 64,
@@ -125,6 +154,8 @@ const DEFAULTS = {
   prequentialWindow: 500,
   publishPolicy: { intervalMs: 10_000, maxSteps: 200 } satisfies PublishPolicy,
   gate: { maxLossIncrease: 0.05, maxRankingDrop: 0.01 } satisfies GateConfig,
+  shadowClicks: 0,
+  anchorPull: 0,
 } as const;
 
 export class OnlineTrainer {
@@ -144,6 +175,11 @@ export class OnlineTrainer {
   private readonly fresh: TrainingExample[] = [];
   private readonly holdout: TrainingExample[] = [];
   private live: AdaptationMethod | null = null;
+  /** The trainable variables' values at the start, which `anchorPull` draws them back towards. */
+  private anchor: Map<string, tf.Tensor> | null = null;
+  /** The candidate on trial and the method copy that scores it (created once, reloaded). */
+  private staged: StagedCandidate | null = null;
+  private stagedMethod: AdaptationMethod | null = null;
   private scoredCount = 0;
   private observed = 0;
   private stepCount = 0;
@@ -172,10 +208,14 @@ export class OnlineTrainer {
       prequentialWindow: options.prequentialWindow ?? DEFAULTS.prequentialWindow,
       publishPolicy: options.publishPolicy ?? DEFAULTS.publishPolicy,
       gate: options.gate ?? DEFAULTS.gate,
+      shadowClicks: options.shadowClicks ?? DEFAULTS.shadowClicks,
+      anchorPull: options.anchorPull ?? DEFAULTS.anchorPull,
       protocol: options.protocol ?? SERVING_PROTOCOL,
       scoreWith: options.scoreWith ?? 'published',
       now: options.now ?? Date.now,
     };
+    if (!Number.isInteger(this.options.shadowClicks) || this.options.shadowClicks < 0) throw new RangeError(`shadowClicks must be a whole number >= 0, got ${this.options.shadowClicks}`);
+    if (this.options.shadowClicks > 0 && this.options.scoreWith !== 'published') throw new RangeError("a shadow trial compares candidates with the published parameters: it needs scoreWith 'published'");
     if (this.options.freshPerStep > batchSize) throw new RangeError(`freshPerStep (${this.options.freshPerStep}) exceeds batchSize (${batchSize})`);
     const rng = createRng(options.seed ?? 1);
     this.histories = new UserHistories(this.method.backbone.config.maxLen, this.options.maxUsers);
@@ -189,6 +229,7 @@ export class OnlineTrainer {
     this.sideOptimizer =
       sideKind === 'adam' ? tf.train.adam(this.options.sideLearningRate) : sideKind === 'adagrad' ? tf.train.adagrad(this.options.sideLearningRate) : tf.train.sgd(this.options.sideLearningRate);
     this.lastPublishMs = this.options.now();
+    if (this.options.anchorPull > 0) this.anchor = new Map(this.method.trainableVariables().map((v) => [v.name, tf.keep(v.clone())]));
   }
 
   get steps(): number {
@@ -202,6 +243,11 @@ export class OnlineTrainer {
   /** The user's recent catalogue slots, oldest first, as the trainer knows them. */
   userHistory(userId: string): number[] {
     return this.histories.get(userId);
+  }
+
+  /** Whether a candidate is on trial (see `shadowClicks`). */
+  get onTrial(): boolean {
+    return this.staged !== null;
   }
 
   /** Examples scored but not yet trained on as fresh ones. */
@@ -261,6 +307,11 @@ export class OnlineTrainer {
   async evaluatePending(): Promise<number> {
     const batch = this.pending.splice(0, this.pending.length);
     const ranks = await this.rank(await this.scorer(), batch);
+    const staged = this.staged;
+    if (staged !== null && this.stagedMethod !== null && !staged.trial.ready) {
+      const candidateRanks = await this.rank(this.stagedMethod, batch);
+      ranks.forEach((rank, i) => staged.trial.record(rank, candidateRanks[i] as number));
+    }
     batch.forEach((e, i) => {
       const rank = ranks[i] as number;
       this.prequential.record(rank, e.ts);
@@ -340,10 +391,21 @@ export class OnlineTrainer {
     } finally {
       input.dispose();
     }
+    if (this.options.anchorPull > 0) this.pullToAnchor(variables);
     this.stepCount++;
     this.stepsSincePublish++;
     this.stepsSinceAttempt++;
     return { loss: lossValue, examples: examples.length, ms: performance.now() - started };
+  }
+
+  private pullToAnchor(variables: readonly tf.Variable[]): void {
+    const pull = this.options.anchorPull;
+    tf.tidy(() => {
+      for (const v of variables) {
+        const start = this.anchor?.get(v.name);
+        if (start !== undefined) v.assign(tf.sub(v, tf.mul(tf.sub(v, start), pull)));
+      }
+    });
   }
 
   /** Mean sampled-softmax loss on the rolling holdout, with negatives fixed by `negativesSeed`. */
@@ -382,30 +444,62 @@ export class OnlineTrainer {
       steps: this.stepCount,
       eventsObserved: this.observed,
       validation: null,
+      shadow: null,
       adaptation: await this.method.serialize(),
     };
   }
 
   /**
-   * Publishes when the policy says so and the gate accepts: returns the snapshot to send. A
-   * rejected candidate keeps training (the next attempt may pass) and the live copy is unchanged.
-   * `force` skips the timing policy (not the gate): a graceful shutdown publishes whatever new
-   * steps it has, so the restarted process resumes from them instead of retraining.
-   */
-  /**
    * Whether the publish policy would try now (no side effects). Callers drain the backlog before
-   * publishing, so examples still waiting count as the step they are about to become.
+   * publishing, so examples still waiting count as the step they are about to become. With a
+   * candidate on trial, it is due once the trial has its clicks.
    */
   publishDue(): boolean {
+    if (this.staged !== null) return this.staged.trial.ready;
     const steps = this.stepsSinceAttempt + (this.backlog > 0 ? 1 : 0);
     return publishDecision({ nowMs: this.options.now(), lastPublishMs: this.lastPublishMs, stepsSincePublish: steps }, this.options.publishPolicy).publish;
   }
 
+  /**
+   * Publishes when the policy says so and the gates accept: returns the snapshot to send. First
+   * the holdout gate judges the current parameters; with `shadowClicks` they are then staged and
+   * tried on the next clicks (ShadowTrial), and a later call publishes or refuses them and stages
+   * the parameters trained meanwhile. A refused candidate keeps training (the next attempt may
+   * pass) and the live copy is unchanged.
+   * `force` skips the timing policy and the trial (not the holdout gate): a graceful shutdown
+   * publishes whatever new steps it has, so the restarted process resumes from them instead of
+   * retraining.
+   */
   async maybePublish(options: { force?: boolean } = {}): Promise<PublishOutcome> {
-    const nowMs = this.options.now();
-    const due = publishDecision({ nowMs, lastPublishMs: this.lastPublishMs, stepsSincePublish: this.stepsSinceAttempt }, this.options.publishPolicy);
     const forced = options.force === true && this.stepsSincePublish > 0;
+    if (this.staged !== null && !forced) {
+      if (!this.staged.trial.ready) return { published: false, reason: `candidate on trial: ${this.staged.trial.recorded} of ${this.staged.trial.clicks} clicks` };
+      const outcome = this.judgeTrial(this.staged);
+      this.staged = null;
+      // The parameters trained during the trial are the next candidate, without waiting for the policy.
+      if (this.stepsSinceAttempt > 0) {
+        const next = await this.holdoutGate();
+        if (next.decision.accept) {
+          this.stage(next.serialized, next.decision);
+          return { ...outcome, staged: true };
+        }
+      }
+      return outcome;
+    }
+    this.staged = null;
+    const due = publishDecision({ nowMs: this.options.now(), lastPublishMs: this.lastPublishMs, stepsSincePublish: this.stepsSinceAttempt }, this.options.publishPolicy);
     if (!due.publish && !forced) return { published: false, reason: due.reason };
+    const { serialized, decision } = await this.holdoutGate();
+    if (!decision.accept) return { published: false, reason: decision.reason, decision };
+    if (this.options.shadowClicks > 0 && !forced) {
+      this.stage(serialized, decision);
+      return { published: false, reason: `candidate staged for a trial on the next ${this.options.shadowClicks} clicks`, staged: true };
+    }
+    return { published: true, snapshot: this.publish(serialized, decision, this.stepCount, this.observed, null), decision };
+  }
+
+  /** The holdout gate on the current parameters (loss, ranking and finite weights against live). */
+  private async holdoutGate(): Promise<{ serialized: SerializedAdaptation; decision: GateDecision }> {
     const seed = this.holdoutRng.int(2 ** 31);
     // An empty holdout (right after a start) has no loss to judge: the gate then checks weights only.
     const judged = this.holdout.length > 0;
@@ -423,22 +517,37 @@ export class OnlineTrainer {
       },
       this.options.gate,
     );
-    this.lastPublishMs = nowMs;
+    this.lastPublishMs = this.options.now();
     this.stepsSinceAttempt = 0;
-    if (!decision.accept) return { published: false, reason: decision.reason, decision };
-    this.stepsSincePublish = 0;
+    return { serialized, decision };
+  }
+
+  private stage(serialized: SerializedAdaptation, decision: GateDecision & { accept: true }): void {
+    if (this.stagedMethod === null) {
+      this.stagedMethod = createAdaptation(this.method.name, this.method.backbone, this.method.catalogue, snapshotConfig(serialized, runnerOf(this.method)));
+    }
+    this.stagedMethod.load(serialized);
+    this.staged = { serialized, decision, steps: this.stepCount, eventsObserved: this.observed, trial: new ShadowTrial(this.options.shadowClicks) };
+  }
+
+  private judgeTrial(staged: StagedCandidate): PublishOutcome {
+    const verdict = staged.trial.verdict();
+    const figures = staged.decision.figures;
+    if (!verdict.accept) {
+      const reason =
+        `candidate ranked the ${verdict.clicks} clicks of its trial worse than live: HR@10 ${verdict.candidateHr10.toFixed(4)} vs ${verdict.liveHr10.toFixed(4)}, ` +
+        `NDCG@10 ${verdict.candidateNdcg10.toFixed(4)} vs ${verdict.liveNdcg10.toFixed(4)}`;
+      return { published: false, reason, decision: { accept: false, code: 'shadow-regressed', reason, figures } };
+    }
+    return { published: true, snapshot: this.publish(staged.serialized, staged.decision, staged.steps, staged.eventsObserved, verdict), decision: staged.decision };
+  }
+
+  /** Makes `serialized` the live parameters and the next version. */
+  private publish(serialized: SerializedAdaptation, decision: GateDecision, steps: number, eventsObserved: number, shadow: ShadowVerdict | null): TrainerSnapshot {
+    this.stepsSincePublish = Math.max(0, this.stepCount - steps);
     this.version++;
     this.setLive(serialized);
-    const snapshot: TrainerSnapshot = {
-      method: this.method.name,
-      version: this.version,
-      backboneId: this.backboneId,
-      steps: this.stepCount,
-      eventsObserved: this.observed,
-      validation: decision.figures,
-      adaptation: serialized,
-    };
-    return { published: true, snapshot, decision };
+    return { method: this.method.name, version: this.version, backboneId: this.backboneId, steps, eventsObserved, validation: decision.figures, shadow, adaptation: serialized };
   }
 
   /** Frees the optimiser state and the live copy; the method belongs to the caller. */
@@ -447,6 +556,11 @@ export class OnlineTrainer {
     this.sideOptimizer.dispose();
     this.live?.dispose();
     this.live = null;
+    for (const t of this.anchor?.values() ?? []) t.dispose();
+    this.anchor = null;
+    this.stagedMethod?.dispose();
+    this.stagedMethod = null;
+    this.staged = null;
   }
 }
 

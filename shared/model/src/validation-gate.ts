@@ -66,7 +66,7 @@ export interface GateFigures {
   liveNdcg10?: number;
 }
 
-export type GateRejection = 'non-finite-weights' | 'non-finite-loss' | 'loss-regressed' | 'ranking-regressed';
+export type GateRejection = 'non-finite-weights' | 'non-finite-loss' | 'loss-regressed' | 'ranking-regressed' | 'shadow-regressed';
 
 export type GateDecision =
   | { accept: true; figures: GateFigures }

@@ -52,6 +52,9 @@ export interface EvalSettings {
   sideLearningRate?: number;
   sideOptimizer?: 'adam' | 'adagrad' | 'sgd';
   negatives?: number;
+  /** Clicks each candidate is tried on before it is published (the updater's RECO_GATE_SHADOW_CLICKS). */
+  shadowClicks?: number;
+  anchorPull?: number;
 }
 
 /** What the updater runs with by default, so `eval` measures what a deployment would do. */
@@ -89,6 +92,8 @@ export async function evaluateMethod(name: MethodName, split: DatasetSplit, back
     ...(settings.sideLearningRate === undefined ? {} : { sideLearningRate: settings.sideLearningRate }),
     ...(settings.sideOptimizer === undefined ? {} : { sideOptimizer: settings.sideOptimizer }),
     ...(settings.negatives === undefined ? {} : { negatives: settings.negatives }),
+    ...(settings.shadowClicks === undefined ? {} : { shadowClicks: settings.shadowClicks }),
+    ...(settings.anchorPull === undefined ? {} : { anchorPull: settings.anchorPull }),
   });
   trainer.seedHistories(split.pretrain);
   const progress = createProgressReporter({ label: name });

@@ -11,7 +11,12 @@ import { loadOrPretrain } from './pretrain-command.js';
 
 const USAGE =
   'eval --data synthetic|<path> [--methods ladder,lora,...] [--json out.json] [--plot out.svg] [--backbone <dir>] [--window N] [--batch-size N] ' +
-  '[--events-per-step N] [--side-capacity N] [--lr X] [--side-lr X] [--gate-ranking-drop X] [--stream-events N] [--min-rating X] [--in-process]';
+  '[--events-per-step N] [--side-capacity N] [--lr X] [--side-lr X] [--side-optimizer adam|adagrad|sgd] [--negatives N] [--shadow-clicks N] [--anchor-pull X] [--gate-ranking-drop X] [--stream-events N] [--min-rating X] [--in-process]';
+
+function sideOptimizerOption(value: string): 'adam' | 'adagrad' | 'sgd' {
+  if (value === 'adam' || value === 'adagrad' || value === 'sgd') return value;
+  throw new Error(`--side-optimizer must be adam, adagrad or sgd, got ${value}`);
+}
 
 runCli(async () => {
   const args = parseCli(
@@ -28,6 +33,10 @@ runCli(async () => {
       'side-capacity': { type: 'string' },
       lr: { type: 'string' },
       'side-lr': { type: 'string' },
+      'side-optimizer': { type: 'string' },
+      negatives: { type: 'string' },
+      'shadow-clicks': { type: 'string' },
+      'anchor-pull': { type: 'string' },
       'gate-ranking-drop': { type: 'string' },
       'stream-events': { type: 'string' },
       'min-rating': { type: 'string' },
@@ -52,6 +61,10 @@ runCli(async () => {
           gateMaxRankingDrop: nonNegativeOption(args['gate-ranking-drop'], 'gate-ranking-drop', DEFAULT_EVAL_SETTINGS.gateMaxRankingDrop),
           ...(args.lr === undefined ? {} : { learningRate: numberOption(args.lr, 'lr', 5e-3) }),
           ...(args['side-lr'] === undefined ? {} : { sideLearningRate: numberOption(args['side-lr'], 'side-lr', 5e-2) }),
+          ...(args['side-optimizer'] === undefined ? {} : { sideOptimizer: sideOptimizerOption(String(args['side-optimizer'])) }),
+          ...(args.negatives === undefined ? {} : { negatives: intOption(args.negatives, 'negatives', 1000) }),
+          ...(args['anchor-pull'] === undefined ? {} : { anchorPull: nonNegativeOption(args['anchor-pull'], 'anchor-pull', 0) }),
+          ...(args['shadow-clicks'] === undefined ? {} : { shadowClicks: intOption(args['shadow-clicks'], 'shadow-clicks', 0) }),
         };
   const minRating = args['min-rating'] === undefined ? undefined : nonNegativeOption(args['min-rating'], 'min-rating', 0);
   const loaded = await loadSplit(data, undefined, minRating === undefined ? {} : { minRating });
