@@ -61,6 +61,9 @@ export interface ConsumerMetrics {
 
 /** An observer that keeps a consumer's series current; the same label values in every service. */
 export function metricsObserver(metrics: ConsumerMetrics, service: string, topic: string): ConsumerObserver {
+  // The counter exists at 0 from the start: a consumer that dies before its first message must
+  // still have a flat series for the stall alert to compare against, not no series at all.
+  metrics.messages.inc({ service, topic }, 0);
   return {
     state: (health) => metrics.up.set({ service, topic }, health.state === 'running' ? 1 : 0),
     lag: (partition, lag) => metrics.lag.set({ service, topic, partition: String(partition) }, lag),
