@@ -17,11 +17,12 @@ export interface E2eContext {
 
 /**
  * One test file's world: the small pretrained backbone (cached per machine by the model package),
- * a real broker, and topics with a prefix no other test uses.
+ * a real broker (the test run's, or `options.brokers` for a test that runs a broker of its own),
+ * and topics with a prefix no other test uses.
  */
-export async function createE2eContext(label: string): Promise<E2eContext> {
+export async function createE2eContext(label: string, options: { brokers?: string } = {}): Promise<E2eContext> {
   const fixture = await smallWorldFixture();
-  const brokers = testKafkaBrokers().join(',');
+  const brokers = options.brokers ?? testKafkaBrokers().join(',');
   const kafka = createKafkaClient(readKafkaConfig({ KAFKA_BROKERS: brokers }, { defaultClientId: `e2e-${label}` }), silentLogger);
   const prefix = `${uniqueName(label)}.`;
   const topics = topicSpecs({ prefix });
