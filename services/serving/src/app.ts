@@ -1,4 +1,3 @@
-import swagger from '@fastify/swagger';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyServerOptions } from 'fastify';
 import type { Producer } from 'kafkajs';
 import type { TopicSpec } from '@reco/stream';
@@ -9,6 +8,7 @@ import type { HistoryStore } from './history-store.js';
 import { useJsonBodyParser } from './json-body.js';
 import type { LiveModels } from './live-models.js';
 import type { ServingMetrics } from './metrics.js';
+import { docsPlugin } from './plugins/docs.js';
 import { kafkaPlugin } from './plugins/kafka.js';
 import { liveModelsPlugin } from './plugins/live-models.js';
 import { metricsPlugin } from './plugins/metrics.js';
@@ -91,11 +91,7 @@ export async function buildApp(deps: ServingDeps): Promise<FastifyInstance> {
     throw new ServingError('RECO_ERR_SHUTTING_DOWN', 'this replica is shutting down; send the request to another one');
   });
 
-  await app.register(swagger, {
-    openapi: {
-      info: { title: 'reco serving', version: '0.1.0', description: 'Recommendations from a frozen backbone with hot-swapped adaptation snapshots; event ingest.' },
-    },
-  });
+  await app.register(docsPlugin);
   await app.register(metricsPlugin, { metrics: deps.metrics, metricsText: deps.metricsText });
   await app.register(liveModelsPlugin, { models: deps.models });
   await app.register(kafkaPlugin, { producer: deps.producer, topics: deps.topics });
@@ -104,7 +100,6 @@ export async function buildApp(deps: ServingDeps): Promise<FastifyInstance> {
   await app.register(recommendationRoutes, { history: deps.history, popularity: deps.popularity, policy: deps.policy });
   await app.register(eventRoutes);
   await app.register(modelRoutes, { adminToken: deps.adminToken });
-  app.get('/docs/json', { schema: { hide: true } }, async () => app.swagger());
 
   deps.metrics.observe({ historyUsers: () => deps.history.users, historyEvents: () => deps.history.events, popularityItems: () => deps.popularity.size });
   for (const variant of deps.models.variants()) deps.metrics.liveVersion.set({ variant }, deps.models.current(variant)?.meta.version ?? 0);

@@ -1,6 +1,7 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 import type { FastifyPluginAsync, FastifyRequest } from 'fastify';
 import { ServingError } from '../errors.js';
+import { ADMIN_SECURITY } from '../plugins/docs.js';
 import { errorResponseSchema } from '../schemas/common.js';
 import { modelsResponseSchema, rollbackParamsSchema, rollbackResponseSchema, type ModelInfo, type RollbackResponse } from '../schemas/models.js';
 
@@ -57,6 +58,7 @@ export const modelRoutes: FastifyPluginAsync<ModelRoutesOptions> = async (app, {
     {
       schema: {
         summary: 'Swap the previous version of a variant back in (Authorization: Bearer <RECO_ADMIN_TOKEN>)',
+        security: ADMIN_SECURITY,
         params: rollbackParamsSchema,
         response: { 200: rollbackResponseSchema, 400: errorResponseSchema, 401: errorResponseSchema, 403: errorResponseSchema, 404: errorResponseSchema, 409: errorResponseSchema },
       },

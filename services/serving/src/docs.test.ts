@@ -1,0 +1,52 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startHarness, type Harness } from './testing/harness.js';
+import { tinyBackbone, type TinyBackbone } from './testing/tiny-backbone.js';
+
+let backbone: TinyBackbone;
+let h: Harness;
+
+beforeAll(async () => {
+  backbone = await tinyBackbone();
+  h = await startHarness(backbone);
+});
+
+afterAll(async () => {
+  await h?.close();
+  backbone?.checkpoint.backbone.dispose();
+});
+
+describe('API documentation', () => {
+  it('/docs is Swagger UI, with its assets served by this replica', async () => {
+    for (const url of ['/docs', '/docs/']) {
+      const page = await h.app.inject({ url });
+      expect(page.statusCode, url).toBe(200);
+      expect(page.headers['content-type']).toMatch(/^text\/html/);
+      expect(page.body).toContain('swagger-ui');
+    }
+    // The page is only useful if the bundle and the initializer pointing it at the document load.
+    const bundle = await h.app.inject({ url: '/docs/static/swagger-ui-bundle.js' });
+    expect(bundle.statusCode).toBe(200);
+    expect(bundle.headers['content-type']).toMatch(/javascript/);
+    const init = await h.app.inject({ url: '/docs/static/swagger-initializer.js' });
+    expect(init.statusCode).toBe(200);
+    expect(init.body).toContain('json');
+  });
+
+  it('/docs/json is the OpenAPI document with every route and the admin token scheme, and none of the docs routes', async () => {
+    const res = await h.app.inject({ url: '/docs/json' });
+    expect(res.statusCode).toBe(200);
+    const doc = res.json<{ openapi: string; paths: Record<string, Record<string, { security?: unknown }>>; components: { securitySchemes: Record<string, unknown> } }>();
+    expect(doc.openapi).toMatch(/^3\./);
+    expect(Object.keys(doc.paths)).toEqual(expect.arrayContaining(['/v1/recommendations', '/v1/events', '/v1/models', '/v1/models/{variant}/rollback', '/healthz', '/readyz']));
+    expect(Object.keys(doc.paths).filter((p) => p.startsWith('/docs'))).toEqual([]);
+    expect(doc.components.securitySchemes.adminToken).toMatchObject({ type: 'http', scheme: 'bearer' });
+    expect(doc.paths['/v1/models/{variant}/rollback']?.post?.security).toEqual([{ adminToken: [] }]);
+    expect((await h.app.inject({ url: '/docs/yaml' })).body).toMatch(/^openapi: 3\./m);
+  });
+
+  it('a missing asset under /docs is a catalogue 404', async () => {
+    const res = await h.app.inject({ url: '/docs/static/nothing-here.js' });
+    expect(res.statusCode).toBe(404);
+    expect(res.json()).toMatchObject({ code: 'RECO_ERR_NOT_FOUND' });
+  });
+});
