@@ -107,6 +107,31 @@ describe('checkpoint', () => {
     loaded.backbone.dispose();
   });
 
+  it('carries pretraining click counts per item, outside the backbone id; a checkpoint without them loads with none', async () => {
+    const counts = itemIds.map((_, i) => (i * 7) % 5);
+    const id = await saveCheckpoint(join(dir, 'j'), backbone, itemIds, {}, { itemCounts: Float32Array.from(counts) });
+    expect(id).toBe(await saveCheckpoint(join(dir, 'k'), backbone, itemIds));
+    expect((await readCheckpointManifest(join(dir, 'j'))).itemCounts).toEqual(counts);
+    const loaded = await loadCheckpoint(join(dir, 'j'));
+    expect([...(loaded.itemCounts ?? [])]).toEqual(itemIds.map((item, i) => [item, counts[i]]));
+    loaded.backbone.dispose();
+    const older = await loadCheckpoint(join(dir, 'k'));
+    expect(older.itemCounts).toBeUndefined();
+    older.backbone.dispose();
+  });
+
+  it('refuses counts that do not match the vocabulary, on save and on load', async () => {
+    await expect(saveCheckpoint(join(dir, 'l'), backbone, itemIds, {}, { itemCounts: [1, 2] })).rejects.toThrow(/2 entries, the vocabulary 12/);
+    await expect(saveCheckpoint(join(dir, 'l'), backbone, itemIds, {}, { itemCounts: itemIds.map((_, i) => (i === 4 ? Number.NaN : 1)) })).rejects.toThrow(/item-4 is NaN/);
+    await saveCheckpoint(join(dir, 'l'), backbone, itemIds, {}, { itemCounts: itemIds.map(() => 1) });
+    const path = join(dir, 'l', MANIFEST_FILE);
+    const manifest = JSON.parse(await readFile(path, 'utf8')) as Record<string, unknown>;
+    await writeFile(path, JSON.stringify({ ...manifest, itemCounts: [1, 2, 3] }));
+    await expect(loadCheckpoint(join(dir, 'l'))).rejects.toThrow(new RegExp(`${path}: itemCounts must be an array with one count per item`));
+    await writeFile(path, JSON.stringify({ ...manifest, itemCounts: itemIds.map((_, i) => (i === 2 ? -1 : 1)) }));
+    await expect(loadCheckpoint(join(dir, 'l'))).rejects.toThrow(/itemCounts\[2\] is not a finite, non-negative number/);
+  });
+
   it('refuses malformed items, naming the manifest', async () => {
     const path = join(dir, 'i', MANIFEST_FILE);
     await saveCheckpoint(join(dir, 'i'), backbone, itemIds, {}, { itemMetadata: new Map([['item-1', { title: 'One', categories: ['A'] }]]) });

@@ -39,6 +39,12 @@ export interface CheckpointManifest {
    * lives outside the weights file, so adding or changing it never changes the backbone id.
    */
   items?: Record<string, ItemMetadata>;
+  /**
+   * How often each vocabulary item was clicked in the pretraining log, position by position with
+   * `itemIds`: the popularity a cold-start answer starts from before any live click. Absent from
+   * checkpoints written before it existed. Like `items`, it is not part of the backbone id.
+   */
+  itemCounts?: number[];
   tensors: TensorIndexEntry[];
   weightsFile: string;
   weightsByteLength: number;
@@ -53,6 +59,8 @@ export interface LoadedCheckpoint {
   itemIds: string[];
   /** From the manifest's `items`; empty when the checkpoint carries none. */
   itemMetadata: Map<string, ItemMetadata>;
+  /** Pretraining click count per item id, from the manifest's `itemCounts`; undefined when it has none. */
+  itemCounts: Map<string, number> | undefined;
   backboneId: string;
   manifest: CheckpointManifest;
 }
@@ -96,6 +104,16 @@ export async function encodeWeights(backbone: Backbone): Promise<{ bytes: Uint8A
 export interface SaveCheckpointOptions {
   /** Any superset of the vocabulary (a whole movies.csv, say): only the vocabulary's entries are kept. */
   itemMetadata?: ReadonlyMap<string, ItemMetadata>;
+  /** Pretraining click count of each vocabulary item, in `itemIds` order (finite, not negative). */
+  itemCounts?: ArrayLike<number>;
+}
+
+function vocabularyCounts(itemIds: readonly string[], counts: ArrayLike<number>): number[] {
+  if (counts.length !== itemIds.length) throw new Error(`checkpoint item counts have ${counts.length} entries, the vocabulary ${itemIds.length}`);
+  return Array.from(counts, (count, i) => {
+    if (!Number.isFinite(count) || count < 0) throw new Error(`checkpoint item count of ${itemIds[i]} is ${count}; counts must be finite and not negative`);
+    return count;
+  });
 }
 
 function vocabularyMetadata(itemIds: readonly string[], all: ReadonlyMap<string, ItemMetadata>): Record<string, ItemMetadata> {
@@ -131,6 +149,7 @@ export async function saveCheckpoint(
     config: backbone.config,
     itemIds: [...itemIds],
     ...(options.itemMetadata === undefined ? {} : { items: vocabularyMetadata(itemIds, options.itemMetadata) }),
+    ...(options.itemCounts === undefined ? {} : { itemCounts: vocabularyCounts(itemIds, options.itemCounts) }),
     tensors: index,
     weightsFile: WEIGHTS_FILE,
     weightsByteLength: bytes.byteLength,
@@ -171,6 +190,7 @@ async function readManifest(path: string): Promise<CheckpointManifest> {
     throw new CheckpointError(`checkpoint manifest ${path} lacks config, itemIds, tensors or weightsSha256`, path);
   }
   checkItems(m.items, m.itemIds, path);
+  checkItemCounts(m.itemCounts, m.itemIds, path);
   return m as CheckpointManifest;
 }
 
@@ -187,6 +207,15 @@ function checkItems(items: unknown, itemIds: readonly string[], path: string): v
       throw new CheckpointError(`checkpoint manifest ${path}: items['${id}'] needs a string title and an array of string categories`, path);
     }
   }
+}
+
+function checkItemCounts(counts: unknown, itemIds: readonly string[], path: string): void {
+  if (counts === undefined) return;
+  if (!Array.isArray(counts) || counts.length !== itemIds.length) {
+    throw new CheckpointError(`checkpoint manifest ${path}: itemCounts must be an array with one count per item of itemIds (${itemIds.length})`, path);
+  }
+  const bad = counts.findIndex((c) => typeof c !== 'number' || !Number.isFinite(c) || c < 0);
+  if (bad >= 0) throw new CheckpointError(`checkpoint manifest ${path}: itemCounts[${bad}] is not a finite, non-negative number`, path);
 }
 
 /** Reads the manifest only (e.g. to learn the backbone id without loading weights). */
@@ -248,6 +277,7 @@ export async function loadCheckpoint(dir: string): Promise<LoadedCheckpoint> {
     backbone: new Backbone(config, tensors),
     itemIds: manifest.itemIds,
     itemMetadata: new Map(Object.entries(manifest.items ?? {})),
+    itemCounts: manifest.itemCounts === undefined ? undefined : new Map(manifest.itemIds.map((id, i) => [id, manifest.itemCounts?.[i] ?? 0])),
     backboneId: actual,
     manifest,
   };

@@ -2,7 +2,7 @@ import { access } from 'node:fs/promises';
 import { join } from 'node:path';
 import { createProgressReporter } from '@reco/report';
 import { initBackend } from '../backend.js';
-import type { BackboneConfig } from '../backbone-config.js';
+import { type BackboneConfig, FIRST_ITEM_ID } from '../backbone-config.js';
 import { type LoadedCheckpoint, loadCheckpoint, saveCheckpoint } from '../checkpoint.js';
 import { DEFAULT_PRETRAIN, type PretrainResult, type PretrainSettings, pretrainBackbone } from '../pretrain.js';
 import { leaveOneOutTable } from '../evaluation/comparison-table.js';
@@ -19,7 +19,8 @@ export function pretrainReport(result: PretrainResult): string {
 /**
  * Pretrains on the split's pretraining part with a progress bar (epoch, loss, examples/s, ETA)
  * and one line per epoch with validation HR@10, then writes the best epoch's checkpoint to `out`
- * with its figures and the baselines' in the manifest.
+ * with its figures and the baselines' in the manifest, the data set's titles and categories when
+ * it has them, and each item's pretraining click count.
  */
 export async function pretrainToCheckpoint(split: DatasetSplit, out: string, options: PretrainCommandOptions): Promise<{ result: PretrainResult; backboneId: string }> {
   const epochs = options.epochs ?? DEFAULT_PRETRAIN.epochs;
@@ -58,7 +59,11 @@ export async function pretrainToCheckpoint(split: DatasetSplit, out: string, opt
     validation: figures(result.validation),
     test: figures(result.test),
     baselines: result.baselines.map((b) => ({ name: b.name, description: b.description, validation: figures(b.valid), test: figures(b.test) })),
-  }, split.items === undefined ? {} : { itemMetadata: split.items });
+  }, {
+    ...(split.items === undefined ? {} : { itemMetadata: split.items }),
+    // Serving's cold-start answers start from these (result.counts is indexed by vocabulary slot).
+    itemCounts: result.itemIds.map((_, i) => result.counts[FIRST_ITEM_ID + i] ?? 0),
+  });
   return { result, backboneId };
 }
 
