@@ -16,12 +16,14 @@ export interface TopicNames {
   readonly events: string;
   readonly deadLetter: string;
   readonly adapters: string;
+  readonly items: string;
 }
 
 export const DEFAULT_TOPIC_NAMES: TopicNames = Object.freeze({
   events: 'reco.events',
   deadLetter: 'reco.events.dlq',
   adapters: 'reco.adapters',
+  items: 'reco.items',
 });
 
 /**
@@ -36,6 +38,12 @@ export const ADAPTER_SNAPSHOT_MAX_BYTES = 16 * 1024 * 1024;
 /** Events are a few hundred bytes; 1 MiB is Kafka's default and leaves room for producer batches. */
 export const EVENT_MAX_BYTES = 1024 * 1024;
 
+/**
+ * An item record (id, title, categories, availability) is at most a few tens of KB under serving's
+ * API limits; Kafka's default 1 MiB leaves room for batches of them.
+ */
+export const ITEM_MAX_BYTES = 1024 * 1024;
+
 export interface TopicOptions {
   names?: Partial<TopicNames>;
   /** Partitions of the events topic; events are keyed by userId, so this bounds updater parallelism. */
@@ -48,6 +56,7 @@ export function topicNames(prefix = '', names: Partial<TopicNames> = {}): TopicN
     events: names.events ?? `${prefix}${DEFAULT_TOPIC_NAMES.events}`,
     deadLetter: names.deadLetter ?? `${prefix}${DEFAULT_TOPIC_NAMES.deadLetter}`,
     adapters: names.adapters ?? `${prefix}${DEFAULT_TOPIC_NAMES.adapters}`,
+    items: names.items ?? `${prefix}${DEFAULT_TOPIC_NAMES.items}`,
   });
 }
 
@@ -55,6 +64,7 @@ export function topicSpecs(options: TopicOptions & { prefix?: string } = {}): {
   events: TopicSpec;
   deadLetter: TopicSpec;
   adapters: TopicSpec;
+  items: TopicSpec;
 } {
   const names = topicNames(options.prefix, options.names);
   const replicationFactor = options.replicationFactor ?? 1;
@@ -87,6 +97,22 @@ export function topicSpecs(options: TopicOptions & { prefix?: string } = {}): {
         'max.message.bytes': String(ADAPTER_SNAPSHOT_MAX_BYTES),
         // Roll segments hourly so superseded snapshots become compactable instead of piling up
         // in the active segment.
+        'segment.ms': String(3600 * 1000),
+        'min.cleanable.dirty.ratio': '0.1',
+      },
+    },
+    items: {
+      name: names.items,
+      // One partition: every replica reads the catalogue's writes in one order, and the volume
+      // (one record per catalogue change) never needs more.
+      numPartitions: 1,
+      replicationFactor,
+      maxMessageBytes: ITEM_MAX_BYTES,
+      configs: {
+        // Keyed by item id: compaction keeps each item's latest record, so the topic stays the size
+        // of the catalogue and a starting replica reads the whole catalogue from the beginning.
+        'cleanup.policy': 'compact',
+        'max.message.bytes': String(ITEM_MAX_BYTES),
         'segment.ms': String(3600 * 1000),
         'min.cleanable.dirty.ratio': '0.1',
       },
