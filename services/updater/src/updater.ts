@@ -69,6 +69,11 @@ export class Updater {
       kafka,
       name: 'events',
       groupId,
+      // A restart after a crash joins `<groupId>-r<n>`: the old group still lists the member the
+      // crash left behind, and joining it again waits a whole session timeout (30 s by default)
+      // for that member to expire. Nothing is lost by moving on: no offsets are committed (the
+      // positions are in the snapshots and in this process), and one updater owns each variant.
+      groupPerStart: true,
       events: topics.events,
       deadLetter: { topic: topics.deadLetter, producer: this.#deps.producer },
       onInvalid: (count) => metrics.eventsDeadLettered.inc(count),
