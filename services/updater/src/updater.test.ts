@@ -14,10 +14,11 @@ import {
   silentLogger,
   topicSpecs,
   type AdapterSnapshot,
+  type Kafka,
+  type Producer,
   type RecoEvent,
 } from '@reco/stream';
 import { testKafkaBrokers, uniqueName } from '@reco/stream/testing';
-import type { Kafka, Producer } from 'kafkajs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { TrainingSettings, VariantSpec } from './config.js';
 import { readLatestSnapshots } from './latest-snapshots.js';
