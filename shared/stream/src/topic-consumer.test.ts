@@ -137,6 +137,28 @@ describe('the consumer seam over a real broker', () => {
     await consumer.stop();
   });
 
+  it('stopped while it is still connecting, it never consumes afterwards', async () => {
+    const topic = await freshTopic('seam-early-stop');
+    await produce(topic.name, 0, 5);
+    let handled = 0;
+    const consumer = startTopicConsumer({
+      kafka,
+      name: 'early',
+      topic: topic.name,
+      groupId: uniqueName('seam-early-group'),
+      fromBeginning: true,
+      lagRefreshMs: 0,
+      logger: silent(),
+      eachBatch: async (batch) => void (handled += batch.messages.length),
+    });
+    await new Promise((r) => setTimeout(r, 20));
+    await consumer.stop();
+    await expect(consumer.ready).rejects.toThrow('stopped before it joined');
+    await produce(topic.name, 5, 10);
+    await new Promise((r) => setTimeout(r, 3000));
+    expect([handled, consumer.health().state]).toEqual([0, 'stopped']);
+  });
+
   it('measures lag down to zero once caught up, and answers readiness without internals', async () => {
     const topic = await freshTopic('seam-lag');
     await produce(topic.name, 0, 25);

@@ -201,12 +201,19 @@ class TopicConsumerRunner implements TopicConsumer {
     try {
       if (this.#initial === undefined) this.#initial = (await this.#options.startPositions?.()) ?? new Map();
       if (this.#stopped) return;
-      consumer = this.#build(groupId);
-      this.#consumer = consumer;
-      await consumer.connect();
-      await consumer.subscribe({ topic, fromBeginning: this.#options.fromBeginning ?? false });
+      const built = this.#build(groupId);
+      consumer = built;
+      this.#consumer = built;
+      // stop() may come while any of these is pending; it disconnects the consumer it finds, and
+      // a step that then succeeds anyway must not leave a consumer running behind its back.
+      const abandoned = (): boolean => this.#stopped || this.#consumer !== built;
+      await built.connect();
+      if (abandoned()) return void built.disconnect().catch(() => undefined);
+      await built.subscribe({ topic, fromBeginning: this.#options.fromBeginning ?? false });
+      if (abandoned()) return void built.disconnect().catch(() => undefined);
       // Resolves once joined, or once a failed join was reported as a CRASH (handled below).
-      await consumer.run({ eachBatchAutoResolve: false, autoCommit: this.#options.commitOffsets ?? false, eachBatch: (payload) => this.#handle(payload) });
+      await built.run({ eachBatchAutoResolve: false, autoCommit: this.#options.commitOffsets ?? false, eachBatch: (payload) => this.#handle(payload, built) });
+      if (this.#stopped && this.#consumer === undefined) void built.disconnect().catch(() => undefined);
     } catch (error) {
       // connect/subscribe/run threw before KafkaJS took the consumer over: tidy up, then the same
       // policy as a crash. A consumer that was never built (the start-position lookup failed)
@@ -277,10 +284,11 @@ class TopicConsumerRunner implements TopicConsumer {
     this.#retryTimer = setTimeout(() => void this.#attempt(), delayMs);
   }
 
-  async #handle(payload: EachBatchPayload): Promise<void> {
+  async #handle(payload: EachBatchPayload, consumer: Consumer): Promise<void> {
     const { batch } = payload;
     const last = batch.messages.at(-1);
-    if (!last || !payload.isRunning() || payload.isStale()) return;
+    // A consumer this seam has let go of (stopped, or replaced after a crash) handles nothing more.
+    if (!last || !payload.isRunning() || payload.isStale() || consumer !== this.#consumer) return;
     await this.#options.eachBatch({
       topic: batch.topic,
       partition: batch.partition,
