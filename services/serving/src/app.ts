@@ -1,10 +1,11 @@
 import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyServerOptions } from 'fastify';
 import type { Producer } from 'kafkajs';
-import type { TopicSpec } from '@reco/stream';
+import { MAX_ID_LENGTH, type TopicSpec } from '@reco/stream';
 import { DEFAULT_HTTP_TIMEOUTS, type HttpTimeouts } from './config.js';
 import { clientErrorHandler, errorHandler, frameworkErrorHandler } from './error-handler.js';
 import { ServingError } from './errors.js';
 import type { HistoryStore } from './history-store.js';
+import { ItemDirectory } from './item-directory.js';
 import { useJsonBodyParser } from './json-body.js';
 import type { LiveModels } from './live-models.js';
 import type { ServingMetrics } from './metrics.js';
@@ -15,6 +16,7 @@ import { metricsPlugin } from './plugins/metrics.js';
 import type { PopularityCounter } from './popularity.js';
 import { eventRoutes } from './routes/events.js';
 import { healthRoutes, type ReadinessCheck } from './routes/health.js';
+import { itemRoutes } from './routes/items.js';
 import { modelRoutes } from './routes/models.js';
 import { recommendationRoutes } from './routes/recommendations.js';
 import { validatorCompiler } from './validator.js';
@@ -28,6 +30,12 @@ export interface ServingDeps {
   models: LiveModels;
   history: HistoryStore;
   popularity: PopularityCounter;
+  /**
+   * The item catalogue (titles, categories, availability) and the topic its writes go to. Without
+   * it (tests of other routes) there are no /v1/items routes and answers know no titles, filter
+   * nothing but `exclude` and the category nobody has, and come from the model and live clicks only.
+   */
+  items?: { directory: ItemDirectory; topic: TopicSpec } | undefined;
   /** Connected producer for events and dead letters (the app disconnects it on close). */
   producer: Producer;
   topics: { events: TopicSpec; deadLetter: TopicSpec };
@@ -43,8 +51,12 @@ export interface ServingDeps {
   http?: HttpTimeouts;
 }
 
-/** Fastify's default, stated: `RECO_ERR_URI_TOO_LONG` promises this number to clients. */
-export const MAX_PARAM_LENGTH = 100;
+/**
+ * The longest path parameter: every id the API accepts (MAX_ID_LENGTH, after percent-decoding,
+ * which is what the router measures) must be addressable as /v1/items/:itemId.
+ * `RECO_ERR_URI_TOO_LONG` promises this number to clients.
+ */
+export const MAX_PARAM_LENGTH = MAX_ID_LENGTH;
 
 /**
  * Builds the serving HTTP app without listening, so tests drive it with `app.inject()` around
@@ -97,7 +109,9 @@ export async function buildApp(deps: ServingDeps): Promise<FastifyInstance> {
   await app.register(kafkaPlugin, { producer: deps.producer, topics: deps.topics });
 
   await app.register(healthRoutes, { readiness: deps.readiness ?? [] });
-  await app.register(recommendationRoutes, { history: deps.history, popularity: deps.popularity, policy: deps.policy });
+  const directory = deps.items?.directory ?? new ItemDirectory();
+  await app.register(recommendationRoutes, { history: deps.history, popularity: deps.popularity, directory, policy: deps.policy });
+  if (deps.items !== undefined) await app.register(itemRoutes, { directory, topic: deps.items.topic, producer: deps.producer, adminToken: deps.adminToken });
   await app.register(eventRoutes);
   await app.register(modelRoutes, { adminToken: deps.adminToken });
 

@@ -35,7 +35,8 @@ export async function scoreHistory(model: LiveModel, history: readonly string[])
 }
 
 /**
- * Top-k items of a history under a model, never recommending `exclude` (ids) or PAD/UNK.
+ * Top-k items of a history under a model, never recommending `exclude` (ids), an item `accept`
+ * refuses (unavailable, outside the requested category), or PAD/UNK.
  *
  * A model with a fast path (ladder, frozen) sends the sequence to the shared backbone runner,
  * where it is answered from the activation cache or micro-batched with concurrent requests into
@@ -43,29 +44,52 @@ export async function scoreHistory(model: LiveModel, history: readonly string[])
  * ONNX Runtime (or, without it, in JavaScript). The user state lives in the scorer's scratch
  * buffer: the ranker copies it before its call, and the JavaScript path uses it synchronously.
  */
-export async function recommendFromHistory(model: LiveModel, history: readonly string[], k: number, exclude: Iterable<string>): Promise<ScoredItem[]> {
+export async function recommendFromHistory(
+  model: LiveModel,
+  history: readonly string[],
+  k: number,
+  exclude: Iterable<string>,
+  accept?: (itemId: string) => boolean,
+): Promise<ScoredItem[]> {
   const { fast } = model;
   const { catalogue } = model.adaptation;
-  if (fast === undefined) return topItems(catalogue, await scoreHistory(model, history), k, exclude);
+  if (fast === undefined) return topItems(catalogue, await scoreHistory(model, history), k, exclude, accept);
   const out = await fast.runner.run(encodeHistory(model, history));
   const h = fast.scorer.userState(out, 0);
-  if (fast.ranked === undefined) return topItems(catalogue, fast.scorer.scores(h), k, exclude);
+  if (fast.ranked === undefined) return topItems(catalogue, fast.scorer.scores(h), k, exclude, accept);
   const skip = skipped(catalogue, exclude);
-  // Ask for enough that k remain after the skipped slots are dropped.
-  const ranked = await fast.ranked.ranker.top(h, fast.ranked.table, k + skip.size);
-  const items: ScoredItem[] = [];
-  for (let i = 0; i < ranked.slots.length && items.length < k; i++) {
-    const slot = ranked.slots[i] ?? PAD_ID;
-    if (!skip.has(slot)) push(items, catalogue, slot, ranked.scores[i]);
+  // Ask for enough that k remain after the skipped slots are dropped. How many slots `accept`
+  // refuses is only known by looking, so a short answer asks again for four times as many, up to
+  // the whole catalogue: one call unless a filter refuses much of the head of the ranking.
+  let want = k + skip.size;
+  // A second call would run after an await, when a concurrent request may have reused the scratch
+  // buffer: a filtered request keeps its own copy of the user state.
+  const state = accept === undefined ? h : h.slice();
+  for (;;) {
+    const ranked = await fast.ranked.ranker.top(state, fast.ranked.table, want);
+    const items: ScoredItem[] = [];
+    for (let i = 0; i < ranked.slots.length && items.length < k; i++) {
+      const slot = ranked.slots[i] ?? PAD_ID;
+      if (!skip.has(slot) && accepted(catalogue, slot, accept)) push(items, catalogue, slot, ranked.scores[i]);
+    }
+    if (items.length >= k || accept === undefined || ranked.slots.length < want || want >= catalogue.numSlots) return items;
+    want = Math.min(catalogue.numSlots, want * 4);
   }
+}
+
+/** The k best-scored items (partial selection, best first), skipping PAD, UNK, `exclude` and what `accept` refuses. */
+export function topItems(catalogue: ItemCatalogue, scores: Float32Array, k: number, exclude: Iterable<string>, accept?: (itemId: string) => boolean): ScoredItem[] {
+  const skip = skipped(catalogue, exclude);
+  const filter = accept === undefined ? skip : { has: (slot: number) => skip.has(slot) || !accepted(catalogue, slot, accept) };
+  const items: ScoredItem[] = [];
+  for (const slot of topK(scores, k, filter)) push(items, catalogue, slot, scores[slot]);
   return items;
 }
 
-/** The k best-scored items (partial selection, best first), skipping PAD, UNK and `exclude`. */
-export function topItems(catalogue: ItemCatalogue, scores: Float32Array, k: number, exclude: Iterable<string>): ScoredItem[] {
-  const items: ScoredItem[] = [];
-  for (const slot of topK(scores, k, skipped(catalogue, exclude))) push(items, catalogue, slot, scores[slot]);
-  return items;
+function accepted(catalogue: ItemCatalogue, slot: number, accept: ((itemId: string) => boolean) | undefined): boolean {
+  if (accept === undefined) return true;
+  const itemId = catalogue.itemIdOf(slot);
+  return itemId !== undefined && accept(itemId);
 }
 
 function skipped(catalogue: ItemCatalogue, exclude: Iterable<string>): Set<number> {

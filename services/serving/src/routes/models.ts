@@ -1,26 +1,12 @@
-import { createHash, timingSafeEqual } from 'node:crypto';
-import type { FastifyPluginAsync, FastifyRequest } from 'fastify';
-import { ServingError } from '../errors.js';
+import type { FastifyPluginAsync } from 'fastify';
 import { ADMIN_SECURITY } from '../plugins/docs.js';
 import { errorResponseSchema } from '../schemas/common.js';
+import { authorizeAdmin } from './admin-auth.js';
 import { modelsResponseSchema, rollbackParamsSchema, rollbackResponseSchema, type ModelInfo, type RollbackResponse } from '../schemas/models.js';
 
 export interface ModelRoutesOptions {
   /** Bearer token of the rollback route; undefined disables it (every token is refused). */
   adminToken: string | undefined;
-}
-
-const digest = (s: string): Buffer => createHash('sha256').update(s).digest();
-
-/** 401 when no credential is presented at all (or not as Bearer), 403 when it is the wrong one. */
-function authorize(request: FastifyRequest, adminToken: string | undefined): void {
-  const header = request.headers.authorization;
-  const match = header === undefined ? null : /^Bearer\s+(\S+)\s*$/i.exec(header);
-  if (match === null) throw new ServingError('RECO_ERR_UNAUTHORIZED', 'missing or malformed Authorization header; expected "Bearer <token>"');
-  // Compare digests: equal length always, and the time taken says nothing about the token.
-  if (adminToken === undefined || !timingSafeEqual(digest(match[1] ?? ''), digest(adminToken))) {
-    throw new ServingError('RECO_ERR_FORBIDDEN', adminToken === undefined ? 'admin routes are disabled (RECO_ADMIN_TOKEN is not set)' : 'wrong admin token');
-  }
 }
 
 export const modelRoutes: FastifyPluginAsync<ModelRoutesOptions> = async (app, { adminToken }) => {
@@ -62,7 +48,7 @@ export const modelRoutes: FastifyPluginAsync<ModelRoutesOptions> = async (app, {
         params: rollbackParamsSchema,
         response: { 200: rollbackResponseSchema, 400: errorResponseSchema, 401: errorResponseSchema, 403: errorResponseSchema, 404: errorResponseSchema, 409: errorResponseSchema },
       },
-      onRequest: async (request) => authorize(request, adminToken),
+      onRequest: async (request) => authorizeAdmin(request, adminToken),
     },
     async (request): Promise<RollbackResponse> => {
       const { variant } = request.params;

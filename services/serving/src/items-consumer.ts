@@ -1,0 +1,103 @@
+import { metricsObserver, startTopicConsumer, withRetries, type ConsumerHealth, type Kafka, type Logger, type TopicSpec } from '@reco/stream';
+import type { ItemDirectory } from './item-directory.js';
+import { decodeItemMessage } from './item-records.js';
+import type { ServingMetrics } from './metrics.js';
+
+export interface ItemsConsumerOptions {
+  kafka: Kafka;
+  items: TopicSpec;
+  /** Unique per replica and per start: every replica keeps the whole catalogue, so no shared group. */
+  groupId: string;
+  directory: ItemDirectory;
+  metrics: ServingMetrics;
+  logger: Logger;
+}
+
+export interface RunningItemsConsumer {
+  /** True once every record that existed at start has been applied (or refused). */
+  readonly caughtUp: boolean;
+  readonly whenCaughtUp: Promise<void>;
+  /** Running, reconnecting (after a broker restart, by itself) or failed: readiness reports it. */
+  health(): ConsumerHealth;
+  stop(): Promise<void>;
+}
+
+/**
+ * Keeps the replica's item catalogue in step with `reco.items`, through the consumer seam of
+ * @reco/stream: read from the start of the compacted log (the latest record of every item survives
+ * compaction), then every write any replica makes, within about a second. After a broker restart it
+ * resumes after the last record it handled. Offsets are never committed and each restart joins a
+ * fresh group: the group is this process's alone.
+ *
+ * "Caught up" is measured against the end offsets as of start, as for snapshots: a replica that
+ * answered before it would recommend items another replica has marked unavailable.
+ */
+export async function startItemsConsumer(options: ItemsConsumerOptions): Promise<RunningItemsConsumer> {
+  const { kafka, items, directory, logger, metrics } = options;
+  const ends = await withRetries(
+    'reading the items end offsets',
+    async () => {
+      const admin = kafka.admin();
+      await admin.connect();
+      try {
+        return await admin.fetchTopicOffsets(items.name);
+      } finally {
+        await admin.disconnect();
+      }
+    },
+    { logger },
+  );
+  const pending = new Map<number, bigint>();
+  for (const p of ends) if (BigInt(p.high) > BigInt(p.low)) pending.set(p.partition, BigInt(p.high));
+  let caughtUp = false;
+  let markCaughtUp: () => void = () => undefined;
+  const whenCaughtUp = new Promise<void>((resolve) => (markCaughtUp = resolve));
+  const checkCaughtUp = (): void => {
+    if (caughtUp || pending.size > 0) return;
+    caughtUp = true;
+    logger.info({ topic: items.name, items: directory.size, unavailable: directory.unavailable, titled: directory.titled }, 'items consumer caught up with the items topic');
+    markCaughtUp();
+  };
+
+  let invalid = 0;
+  const consumer = startTopicConsumer({
+    kafka,
+    name: 'items',
+    topic: items.name,
+    groupId: options.groupId,
+    groupPerStart: true,
+    fromBeginning: true,
+    logger,
+    observer: metricsObserver(metrics.consumers, 'serving', items.name),
+    eachBatch: async (batch) => {
+      for (const message of batch.messages) {
+        const decoded = decodeItemMessage(message.key, message.value);
+        const offset = BigInt(message.offset);
+        if (!decoded.ok) {
+          // Counted and logged, never applied: one bad record must not stop the catalogue.
+          invalid++;
+          logger.warn({ topic: items.name, partition: batch.partition, offset: message.offset, reason: decoded.reason, invalid }, 'item record refused');
+        } else if (decoded.record === null) directory.forget(decoded.itemId, offset);
+        else directory.apply(decoded.record, offset);
+        const end = pending.get(batch.partition);
+        if (end !== undefined && offset + 1n >= end) pending.delete(batch.partition);
+      }
+      checkCaughtUp();
+    },
+  });
+  try {
+    await consumer.ready;
+  } catch (error) {
+    await consumer.stop().catch(() => undefined);
+    throw error;
+  }
+  checkCaughtUp();
+  return {
+    get caughtUp() {
+      return caughtUp;
+    },
+    whenCaughtUp,
+    health: () => consumer.health(),
+    stop: () => consumer.stop(),
+  };
+}
