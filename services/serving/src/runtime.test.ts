@@ -50,8 +50,8 @@ describe('serving runtime (what main.ts runs)', () => {
       const metrics = await (await fetch(`${address}/metrics`)).text();
       expect(metrics).toMatch(/^process_cpu_seconds_total /m);
       expect(metrics).toMatch(/^reco_snapshots_caught_up 1$/m);
-      // Both consumers (history and snapshots) report through the seam.
-      expect(metrics.match(/^reco_consumer_up\{service="serving",topic="t-runtime-[^"]+"\} 1$/gm)).toHaveLength(2);
+      // Every consumer (history, snapshots, items) reports through the seam.
+      expect(metrics.match(/^reco_consumer_up\{service="serving",topic="t-runtime-[^"]+"\} 1$/gm)).toHaveLength(3);
     } finally {
       await runtime.stop();
     }

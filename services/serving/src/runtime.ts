@@ -9,6 +9,8 @@ import type { ServingConfig } from './config.js';
 import { frozenModel, initialModel } from './initial-model.js';
 import { startHistoryConsumer, type RunningHistoryConsumer } from './history-consumer.js';
 import { HistoryStore } from './history-store.js';
+import { ItemDirectory } from './item-directory.js';
+import { startItemsConsumer, type RunningItemsConsumer } from './items-consumer.js';
 import { LiveModels } from './live-models.js';
 import { ServingMetrics } from './metrics.js';
 import { initBackend, loadCheckpoint } from './model-api.js';
@@ -90,7 +92,9 @@ export async function startServingRuntime(config: ServingConfig, options: { logg
   models.swap(frozenModel(backbone, itemIds, backboneId, { fast }));
   for (const variant of config.variants) if (variant.name !== 'frozen') models.swap(initialModel(variant.name, variant.method, backbone, itemIds, backboneId, { fast }));
   const history = new HistoryStore({ maxLength: config.historyLength, maxUsers: config.historyMaxUsers });
-  const popularity = new PopularityCounter({ halfLifeMs: config.popularityHalfLifeMs });
+  // The fallback starts from the pretraining counts (older checkpoints have none: catalogue order).
+  const popularity = new PopularityCounter({ halfLifeMs: config.popularityHalfLifeMs, prior: checkpoint.itemCounts });
+  const items = new ItemDirectory({ itemIds, metadata: checkpoint.itemMetadata });
 
   // KafkaJS logs go through a logger that exists before the app; it is re-pointed once it does.
   let log: Logger = { debug: () => undefined, info: () => undefined, warn: () => undefined, error: (o, m) => console.error(m, o) };
@@ -104,6 +108,7 @@ export async function startServingRuntime(config: ServingConfig, options: { logg
   const producer = kafka.producer({ allowAutoTopicCreation: false });
   let snapshots: RunningSnapshotConsumer | undefined;
   let historyConsumer: RunningHistoryConsumer | undefined;
+  let itemsConsumer: RunningItemsConsumer | undefined;
   try {
     // Every Kafka call of the start retries what isRetriable calls transient (a coordinator still
     // loading, a leader not yet elected, a broker restarting), through the one helper.
@@ -111,7 +116,7 @@ export async function startServingRuntime(config: ServingConfig, options: { logg
       'ensureTopics',
       async () => {
         await admin.connect();
-        return ensureTopics(admin, [topics.events, topics.deadLetter, topics.adapters]);
+        return ensureTopics(admin, [topics.events, topics.deadLetter, topics.adapters, topics.items]);
       },
       { logger: kafkaLogger },
     );
@@ -128,12 +133,18 @@ export async function startServingRuntime(config: ServingConfig, options: { logg
           ? 'snapshot consumer not started'
           : (consumerNotReadyReason(snapshots.health()) ?? (snapshots.caughtUp ? undefined : 'snapshot consumer not yet caught up with the adapters topic')),
       async () => (historyConsumer === undefined ? 'history consumer not started' : consumerNotReadyReason(historyConsumer.health())),
+      // Until the catalogue is read, an item another replica marked unavailable could be recommended.
+      async () =>
+        itemsConsumer === undefined
+          ? 'items consumer not started'
+          : (consumerNotReadyReason(itemsConsumer.health()) ?? (itemsConsumer.caughtUp ? undefined : 'items consumer not yet caught up with the items topic')),
     ];
     const app = await buildApp({
       logger: options.logger ?? { level: config.logLevel },
       models,
       history,
       popularity,
+      items: { directory: items, topic: topics.items },
       producer,
       topics,
       metrics,
@@ -161,7 +172,9 @@ export async function startServingRuntime(config: ServingConfig, options: { logg
       logger: app.log,
       lookbackMs: config.historyLookbackMs,
     });
-    const running = { snapshots, history: historyConsumer };
+    app.log.info({ items: items.size, titled: items.titled, pretrainingCounts: popularity.priorSize }, 'item catalogue from the checkpoint; reco.items adds the API writes');
+    itemsConsumer = await startItemsConsumer({ kafka, items: topics.items, groupId: `reco-serving-items-${replica}`, directory: items, metrics, logger: app.log });
+    const running = { snapshots, history: historyConsumer, items: itemsConsumer };
     return {
       app,
       backboneId,
@@ -169,7 +182,7 @@ export async function startServingRuntime(config: ServingConfig, options: { logg
       engine: engine.engine,
       snapshots,
       stop: async () => {
-        await Promise.allSettled([running.snapshots.stop(), running.history.stop()]);
+        await Promise.allSettled([running.snapshots.stop(), running.history.stop(), running.items.stop()]);
         await app.close();
         await admin.disconnect();
         await kafkaReachable.close();
@@ -178,7 +191,7 @@ export async function startServingRuntime(config: ServingConfig, options: { logg
       },
     };
   } catch (error) {
-    await Promise.allSettled([snapshots?.stop(), historyConsumer?.stop(), producer.disconnect(), admin.disconnect()]);
+    await Promise.allSettled([snapshots?.stop(), historyConsumer?.stop(), itemsConsumer?.stop(), producer.disconnect(), admin.disconnect()]);
     models.close();
     engine.dispose();
     backbone.dispose();
