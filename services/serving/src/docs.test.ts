@@ -44,9 +44,16 @@ describe('API documentation', () => {
     expect((await h.app.inject({ url: '/docs/yaml' })).body).toMatch(/^openapi: 3\./m);
   });
 
-  it('a missing asset under /docs is a catalogue 404', async () => {
+  it('a missing asset under /docs is a catalogue 404, and no path leaves the assets folder', async () => {
     const res = await h.app.inject({ url: '/docs/static/nothing-here.js' });
     expect(res.statusCode).toBe(404);
     expect(res.json()).toMatchObject({ code: 'RECO_ERR_NOT_FOUND' });
+    for (const url of ['/docs/static/../package.json', '/docs/static/%2e%2e/%2e%2e/package.json', '/docs/static/..%2f..%2fpackage.json', '/docs/static/%00', '/docs/static/%2e%2e%5cpackage.json']) {
+      const odd = await h.app.inject({ url });
+      expect(odd.statusCode, url).toBeGreaterThanOrEqual(400);
+      expect(odd.statusCode, url).toBeLessThan(500);
+      expect(odd.json<{ code: string }>().code, url).toMatch(/^RECO_ERR_/);
+      expect(odd.body, url).not.toContain('"dependencies"');
+    }
   });
 });

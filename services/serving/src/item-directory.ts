@@ -111,10 +111,6 @@ export class ItemDirectory {
     return this.#items.get(itemId)?.available ?? true;
   }
 
-  hasCategory(itemId: string, category: string): boolean {
-    return this.#byCategory.get(key(category))?.has(itemId) === true;
-  }
-
   /** Whether an answer to a request with this filter may contain the item. */
   accepts(filter: ItemFilter): (itemId: string) => boolean {
     const { exclude, category } = filter;

@@ -14,17 +14,32 @@ export interface ItemWriterOptions {
  * Catalogue writes (PUT /v1/items/:itemId). The write is produced to `reco.items` as the item's
  * whole new record, acknowledged by every in-sync replica, and only then applied here, at the offset
  * the broker gave it: the writing replica answers with what it now serves, and every other replica
- * gets the same record from the topic. Two concurrent writes of one item on different replicas
- * each start from their replica's view; the later one in the topic wins everywhere.
+ * gets the same record from the topic. Writes of one item on one replica run one after the other,
+ * each merged into what the previous one left (concurrent PUTs of the title and of availability
+ * both stick). Concurrent writes of one item on different replicas each start from their replica's
+ * view; the later one in the topic wins everywhere.
  */
 export class ItemWriter {
   readonly #options: ItemWriterOptions;
+  /** The write of each item in flight here, which the next write of that item waits for. */
+  readonly #inFlight = new Map<string, Promise<unknown>>();
 
   constructor(options: ItemWriterOptions) {
     this.#options = options;
   }
 
   async put(itemId: string, patch: ItemPatch): Promise<ItemRecord> {
+    const previous = this.#inFlight.get(itemId) ?? Promise.resolve();
+    const write = previous.catch(() => undefined).then(() => this.#write(itemId, patch));
+    this.#inFlight.set(itemId, write);
+    try {
+      return await write;
+    } finally {
+      if (this.#inFlight.get(itemId) === write) this.#inFlight.delete(itemId);
+    }
+  }
+
+  async #write(itemId: string, patch: ItemPatch): Promise<ItemRecord> {
     const { producer, topic, directory } = this.#options;
     const record = directory.merged(itemId, patch, (this.#options.now ?? Date.now)());
     let offset: string | undefined;

@@ -1,6 +1,8 @@
+import fc from 'fast-check';
 import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { uniqueName } from '@reco/stream/testing';
+import { SERVING_ERRORS, type ServingErrorCode } from './errors.js';
 import type { ServingRuntime } from './runtime.js';
 import { until } from './testing/harness.js';
 import { catalogueBackbone, REPLICA_ADMIN_TOKEN, startReplica } from './testing/replica.js';
@@ -49,6 +51,15 @@ async function put(app: FastifyInstance, itemId: string, body: unknown, headers:
 }
 
 const ids = (answer: Answer): string[] => answer.items.map((i) => i.itemId);
+
+/** encodeURIComponent throws on an unpaired surrogate; such a client sends its CESU-8 bytes instead. */
+function encode(text: string): string {
+  try {
+    return encodeURIComponent(text);
+  } catch {
+    return '%ED%A0%80';
+  }
+}
 
 describe('answers are never empty', () => {
   it('a brand-new user gets 10 items for k=10 before any click, in pretraining popularity order, with titles', async () => {
@@ -143,6 +154,17 @@ describe('the item catalogue', () => {
     expect(answer.items.find((i) => i.itemId === 'item-7')).toMatchObject({ title: 'Shichinin no samurai (1954)', categories: ['Action', 'Drama'] });
   });
 
+  it('concurrent writes of one item on one replica both stick', async () => {
+    const [titled, hidden] = await Promise.all([put(a.app, 'item-11', { title: 'Eleven' }), put(a.app, 'item-11', { available: false })]);
+    expect([titled.statusCode, hidden.statusCode]).toEqual([200, 200]);
+    expect(hidden.json()).toMatchObject({ title: 'Eleven', available: false, categories: [] });
+    await until(async () => {
+      const got = (await b.app.inject({ url: '/v1/items/item-11' })).json<{ title: string | null; available: boolean }>();
+      return got.title === 'Eleven' && !got.available ? true : undefined;
+    }, 15_000, 'replica b to see both writes');
+    expect((await put(b.app, 'item-11', { available: true })).json()).toMatchObject({ title: 'Eleven', available: true });
+  });
+
   it('an item written through the API that the backbone does not know is recommendable, with its title, on both replicas', async () => {
     expect((await put(b.app, 'brand-new-product', { title: 'Brand new', categories: ['Gadgets'] })).statusCode).toBe(200);
     for (const app of [a.app, b.app]) {
@@ -234,4 +256,38 @@ describe('the item catalogue', () => {
     expect(doc.paths['/v1/items/{itemId}']?.get).toBeDefined();
     expect(doc.paths['/v1/items/{itemId}']?.put?.security).toEqual([{ adminToken: [] }]);
   });
+
+  it('random and hostile item writes and filtered requests never get a 5xx, only catalogue errors', async () => {
+    const text = fc.oneof(fc.constantFrom('', ' ', '\u0000', '\u200B', '\uD800', 'x'.repeat(600), '__proto__', 'Comedy', 'comedy'), fc.string({ maxLength: 40 }), fc.string({ unit: 'binary', maxLength: 40 }));
+    const value = fc.oneof(text, fc.jsonValue({ maxDepth: 2 }), fc.array(text, { maxLength: 4 }));
+    const body = fc.oneof(
+      fc.record({ title: fc.oneof(text, value, fc.constant(null)), categories: fc.oneof(fc.array(text, { maxLength: 5 }), value), available: fc.oneof(fc.boolean(), value), [`extra`]: value }, { requiredKeys: [] }),
+      value,
+    );
+    const itemId = fc.oneof(fc.constantFrom('fuzz-1', 'fuzz-2', 'fuzz-3'), text);
+    const write = fc.record({ itemId, body, token: fc.constantFrom(true, true, false) });
+    const query = fc.record({ category: fc.option(text, { nil: undefined }), exclude: fc.array(text, { maxLength: 3 }) });
+    const statuses = new Map<number, number>();
+    const check = (res: { statusCode: number; body: string }, what: string): void => {
+      statuses.set(res.statusCode, (statuses.get(res.statusCode) ?? 0) + 1);
+      expect(res.statusCode, what).toBeLessThan(500);
+      if (res.statusCode < 400) return;
+      const { code } = JSON.parse(res.body) as { code: ServingErrorCode };
+      expect(SERVING_ERRORS[code]?.status, what).toBe(res.statusCode);
+    };
+    await fc.assert(
+      fc.asyncProperty(write, query, async (w, q) => {
+        const url = `/v1/items/${encode(w.itemId)}`;
+        const res = await a.app.inject({ method: 'PUT', url, headers: { 'content-type': 'application/json', ...(w.token ? admin : {}) }, payload: JSON.stringify(w.body) ?? 'null' });
+        check(res, `PUT ${url} ${JSON.stringify(w.body)?.slice(0, 200)} -> ${res.body.slice(0, 200)}`);
+        const params = ['userId=fuzzer', 'k=5', ...(q.category === undefined ? [] : [`category=${encode(q.category)}`]), ...q.exclude.map((id) => `exclude=${encode(id)}`)].join('&');
+        const rec = await b.app.inject({ url: `/v1/recommendations?${params}` });
+        check(rec, `GET ${params.slice(0, 200)} -> ${rec.body.slice(0, 200)}`);
+      }),
+      { numRuns: 200 },
+    );
+    for (const status of [200, 400, 401]) expect(statuses.get(status) ?? 0, JSON.stringify([...statuses])).toBeGreaterThan(0);
+    // The vocabulary's items were out of reach of the generated ids: the catalogue still serves them.
+    expect(ids(await ask(a.app, 'userId=after-fuzz&k=60')).filter((id) => id.startsWith('item-'))).toHaveLength(60);
+  }, 180_000);
 });
