@@ -1,5 +1,5 @@
 import { resolve } from 'node:path';
-import { isBackboneEngine, isBackendName, parseVariants, type BackboneEngine, type BackendName, type VariantSpec } from '@reco/model';
+import { isBackboneEngine, isBackendName, isInsecureFlag, parseVariants, snapshotTrust, type BackboneEngine, type BackendName, type SnapshotTrust, type VariantSpec } from '@reco/model';
 import { readKafkaConfig, type KafkaConfig } from '@reco/stream';
 
 export type { VariantSpec };
@@ -18,6 +18,8 @@ export interface TrainingSettings {
   readonly gateMaxRankingDrop: number;
   /** Fresh clicks each candidate is tried on against live before it is published; 0 = holdout gate only. */
   readonly gateShadowClicks: number;
+  /** Fraction of the way back to the starting parameters each step takes (OnlineTrainer.anchorPull); 0 = none. */
+  readonly anchorPull: number;
 }
 
 export interface UpdaterConfig {
@@ -42,6 +44,8 @@ export interface UpdaterConfig {
   readonly backboneCacheEntries: number;
   readonly variants: readonly VariantSpec[];
   readonly training: TrainingSettings;
+  /** RECO_SNAPSHOT_KEY (hex, >= 32 bytes; signs what it publishes, verifies what it resumes from) or RECO_SNAPSHOT_INSECURE=1. */
+  readonly snapshotTrust: SnapshotTrust;
 }
 
 /**
@@ -60,12 +64,15 @@ export interface UpdaterConfig {
  *   RECO_BATCH_SIZE (64), RECO_FRESH_PER_STEP (32), RECO_LEARNING_RATE, RECO_SIDE_CAPACITY, RECO_SEED
  *   RECO_GATE_MAX_LOSS_INCREASE  validation gate margin in nats (default 0.5, see below)
  *   RECO_GATE_MAX_RANKING_DROP   largest holdout HR@10/NDCG@10 drop below live that is published (default 0.01)
- *   RECO_GATE_SHADOW_CLICKS      fresh clicks a candidate is ranked on beside live before it may be published (default 100; 0 = off)
+ *   RECO_GATE_SHADOW_CLICKS      fresh clicks a candidate is ranked on beside live before it may be published (default 0 = off)
+ *   RECO_ANCHOR_PULL             fraction of the way back to the starting parameters each step takes (default 0 = none)
  *   RECO_TF_BACKEND   tensorflow-gpu | tensorflow | wasm | cpu (default: first that loads)
  *   RECO_BACKBONE_ENGINE  auto | onnx | tfjs: what runs the frozen backbone for ladder (default auto:
  *                     ONNX Runtime where it loads, else TF.js with a logged reason)
  *   RECO_ORT_THREADS  ONNX Runtime intra-op threads (default 1)
  *   RECO_BACKBONE_CACHE_ENTRIES  backbone outputs kept per sequence, shared by ladder variants (default 20000; 0 = off)
+ *   RECO_SNAPSHOT_KEY  shared snapshot signing key, hex, at least 32 bytes (required; `npm start` makes one)
+ *   RECO_SNAPSHOT_INSECURE=1  run without signing or verifying snapshots (development only, logged as a warning)
  *   PORT, HOST, LOG_LEVEL, and the KAFKA_* settings of @reco/stream
  */
 export function readUpdaterConfig(env: Readonly<Record<string, string | undefined>>): UpdaterConfig {
@@ -108,11 +115,15 @@ export function readUpdaterConfig(env: Readonly<Record<string, string | undefine
       // the live snapshot's that is still published; the sampled loss says nothing about the
       // full ranking users get. See GateConfig.maxRankingDrop.
       gateMaxRankingDrop: number(env, 'RECO_GATE_MAX_RANKING_DROP', 0.01),
-      // A candidate goes out only after it ranked the next clicks at least as well as live did
-      // (ShadowTrial in @reco/model): on MovieLens the holdout alone let through candidates that
-      // ranked later clicks worse (docs/online-ablation.md). 100 clicks is 0.1 s at 1,000 clicks/s.
-      gateShadowClicks: integer(env, 'RECO_GATE_SHADOW_CLICKS', 100, 0, 1_000_000),
+      // Off by default: on MovieLens a trial on the next 100 clicks mostly sees the same user's
+      // session continue, so it passed candidates that then ranked later users worse, and it holds
+      // a candidate back until enough clicks arrive (docs/online-ablation.md).
+      gateShadowClicks: integer(env, 'RECO_GATE_SHADOW_CLICKS', 0, 0, 1_000_000),
+      // Off by default: 0.01 lifted ladder on MovieLens but stopped prompt tuning from learning
+      // the synthetic world's drift (docs/online-ablation.md).
+      anchorPull: fraction(env, 'RECO_ANCHOR_PULL', 0),
     }),
+    snapshotTrust: snapshotTrust(env.RECO_SNAPSHOT_KEY, isInsecureFlag(env.RECO_SNAPSHOT_INSECURE)),
   });
 }
 
@@ -121,6 +132,14 @@ function integer(env: Readonly<Record<string, string | undefined>>, name: string
   if (raw === undefined || raw.trim() === '') return fallback;
   const value = Number(raw);
   if (!Number.isInteger(value) || value < min || value > max) throw new Error(`${name} must be an integer in [${min}, ${max}], got "${raw}"`);
+  return value;
+}
+
+function fraction(env: Readonly<Record<string, string | undefined>>, name: string, fallback: number): number {
+  const raw = env[name];
+  if (raw === undefined || raw.trim() === '') return fallback;
+  const value = Number(raw);
+  if (!Number.isFinite(value) || value < 0 || value > 1) throw new Error(`${name} must be a number in [0, 1], got "${raw}"`);
   return value;
 }
 

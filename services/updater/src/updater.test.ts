@@ -2,10 +2,9 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createRng } from '@reco/data';
-import { Backbone, initBackend, loadCheckpoint, saveCheckpoint, TfjsBackboneRunner, type LoadedCheckpoint } from '@reco/model';
+import { Backbone, initBackend, loadCheckpoint, openSnapshot, saveCheckpoint, sealSnapshot, snapshotTrust, TfjsBackboneRunner, type AdapterSnapshot, type LoadedCheckpoint, type SnapshotRefusal } from '@reco/model';
 import {
   createKafkaClient,
-  decodeSnapshot,
   encodeEvent,
   ensureTopics,
   readKafkaConfig,
@@ -13,7 +12,6 @@ import {
   sendWithinLimit,
   silentLogger,
   topicSpecs,
-  type AdapterSnapshot,
   type Kafka,
   type Producer,
   type RecoEvent,
@@ -21,7 +19,7 @@ import {
 import { testKafkaBrokers, uniqueName } from '@reco/stream/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { TrainingSettings, VariantSpec } from './config.js';
-import { readLatestSnapshots } from './latest-snapshots.js';
+import { readLatestSnapshots, type ResumeCheck } from './latest-snapshots.js';
 import { createUpdaterMetrics } from './metrics.js';
 import { Updater } from './updater.js';
 import { VariantTrainer } from './variant-trainer.js';
@@ -35,7 +33,13 @@ let dir: string;
 const itemIds = Array.from({ length: 40 }, (_, i) => `i${i}`);
 // A random backbone on random clicks ranks no better one step than the next: the ranking gate
 // and the shadow trial (their own tests are in @reco/model) would refuse at random, and these tests count offsets.
-const settings: TrainingSettings = { batchSize: 16, freshPerStep: 8, learningRate: 0.01, publishIntervalMs: 1, publishMaxSteps: 1000, sideCapacity: 16, seed: 3, gateMaxLossIncrease: 0.5, gateMaxRankingDrop: 1, gateShadowClicks: 0 };
+const settings: TrainingSettings = { batchSize: 16, freshPerStep: 8, learningRate: 0.01, publishIntervalMs: 1, publishMaxSteps: 1000, sideCapacity: 16, seed: 3, gateMaxLossIncrease: 0.5, gateMaxRankingDrop: 1, gateShadowClicks: 0, anchorPull: 0 };
+
+const trust = snapshotTrust('7a'.repeat(32), false);
+function resumeCheck(onSkip?: ResumeCheck['onSkip']): ResumeCheck {
+  const variants = new Map([['ladder', { method: 'ladder' as const, maxSideCapacity: settings.sideCapacity }], ['b', { method: 'bitfit' as const, maxSideCapacity: settings.sideCapacity }]]);
+  return { trust, expect: { backboneId: checkpoint.backboneId, itemCount: itemIds.length, dim: checkpoint.backbone.config.dim, variants }, ...(onSkip ? { onSkip } : {}) };
+}
 
 beforeAll(async () => {
   await initBackend({ log: () => undefined });
@@ -68,19 +72,25 @@ function clicks(count: number, from: number): RecoEvent[] {
 
 async function runUpdater(prefix: string, variants: VariantSpec[], untilExamples: number, options: { sliceEvents?: number } = {}): Promise<Map<string, AdapterSnapshot>> {
   const specs = topicSpecs({ prefix, eventPartitions: 2 });
-  const latest = await readLatestSnapshots(kafka, specs.adapters.name, silentLogger);
+  const latest = await readLatestSnapshots(kafka, specs.adapters.name, silentLogger, resumeCheck());
   const runner = new TfjsBackboneRunner(checkpoint.backbone);
   const trainers = variants.map((spec) => {
     const resumeFrom = latest.get(spec.name);
     return VariantTrainer.create({ spec, checkpoint, settings, runner, ...(resumeFrom ? { resumeFrom } : {}) });
   });
-  const updater = new Updater({ kafka, producer, topics: specs, groupId: `${prefix}group`, variants: trainers, metrics: createUpdaterMetrics({ defaultMetrics: false }), logger: silentLogger, ...options });
+  const updater = new Updater({ kafka, producer, topics: specs, groupId: `${prefix}group`, variants: trainers, metrics: createUpdaterMetrics({ defaultMetrics: false }), logger: silentLogger, trust, ...options });
   await updater.start();
   const deadline = Date.now() + 60_000;
   while (trainers.some((t) => t.examplesTrained < untilExamples) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
   await updater.stop();
   trainers.forEach((t) => t.dispose());
-  return readLatestSnapshots(kafka, specs.adapters.name, silentLogger);
+  return readLatestSnapshots(kafka, specs.adapters.name, silentLogger, resumeCheck());
+}
+
+function opened(value: Buffer): AdapterSnapshot {
+  const result = openSnapshot(value, trust);
+  if (!result.ok) throw new Error(`published snapshot does not verify: ${result.reason}`);
+  return result.snapshot;
 }
 
 describe('updater over Kafka', () => {
@@ -135,7 +145,7 @@ describe('updater over Kafka', () => {
     await runUpdater(prefix, [{ name: 'ladder', method: 'ladder' }], events.length, { sliceEvents: 20 });
 
     const published: AdapterSnapshot[] = [];
-    await readToEnd(kafka, specs.adapters.name, (message) => void (message.value && published.push(decodeSnapshot(message.value))));
+    await readToEnd(kafka, specs.adapters.name, (message) => void (message.value && published.push(opened(message.value))));
     // Publishing only between fetches would give one snapshot for the batch (plus the final one).
     expect(published.length).toBeGreaterThan(3);
     for (const snapshot of published) {
@@ -144,5 +154,46 @@ describe('updater over Kafka', () => {
     }
     expect(published.map((p) => Number(p.meta.offsets['0']))).toEqual([...published.map((p) => Number(p.meta.offsets['0']))].sort((a, b) => a - b));
     expect(published.at(-1)?.meta.examplesTrained).toBe(events.length);
+  });
+
+  it('resumes only from a verified snapshot that fits: forged, unsigned, wrong-backbone and wrong-method records are skipped and counted', async () => {
+    const prefix = `${uniqueName('updater-resume')}.`;
+    const specs = topicSpecs({ prefix, eventPartitions: 2 });
+    const admin = kafka.admin();
+    await ensureTopics(admin, [specs.events, specs.deadLetter, specs.adapters]);
+    await admin.disconnect();
+    const events = clicks(40, 0);
+    await sendWithinLimit(producer, specs.events, events.map((e) => ({ key: e.userId, value: encodeEvent(e) })));
+    const real = (await runUpdater(prefix, [{ name: 'ladder', method: 'ladder' }], events.length)).get('ladder');
+    expect(real?.meta.version).toBeGreaterThan(0);
+    if (real === undefined) return;
+    const forge = (meta: Partial<AdapterSnapshot['meta']>, with_ = trust): Buffer => sealSnapshot({ ...real, meta: { ...real.meta, ...meta } }, with_);
+    const otherKey = snapshotTrust('e1'.repeat(32), false);
+    await sendWithinLimit(producer, specs.adapters, [
+      { key: 'ladder', value: forge({ version: 1e12, offsets: { '0': '1000000000000', '1': '1000000000000' } }, { mode: 'insecure' }) },
+      { key: 'ladder', value: forge({ version: 1e12 + 1 }, otherKey) },
+      { key: 'ladder', value: forge({ version: real.meta.version + 5, backboneId: 'f'.repeat(64) }) },
+      { key: 'ladder', value: forge({ version: real.meta.version + 6, method: 'bitfit' }) },
+      { key: 'ladder', value: Buffer.from('RSNP garbage') },
+      { key: 'someone-else', value: forge({ variant: 'someone-else', version: 99 }) },
+    ]);
+    const skipped: Array<[string, SnapshotRefusal]> = [];
+    const latest = await readLatestSnapshots(kafka, specs.adapters.name, silentLogger, resumeCheck((variant, reason) => skipped.push([variant, reason])));
+    expect(latest.get('ladder')?.meta).toEqual(real.meta);
+    expect(latest.has('someone-else')).toBe(false);
+    expect(skipped.sort()).toEqual([
+      ['ladder', 'backbone_mismatch'],
+      ['ladder', 'bad_signature'],
+      ['ladder', 'corrupt'],
+      ['ladder', 'method_mismatch'],
+      ['ladder', 'unsigned'],
+    ]);
+    // And the updater starts from it and publishes the next version (it used to refuse to start
+    // on the wrong-backbone record, and to train nothing after the forged offsets).
+    const more = clicks(20, 1000);
+    await sendWithinLimit(producer, specs.events, more.map((e) => ({ key: e.userId, value: encodeEvent(e) })));
+    const after = (await runUpdater(prefix, [{ name: 'ladder', method: 'ladder' }], real.meta.examplesTrained + more.length)).get('ladder');
+    expect(after?.meta.version).toBeGreaterThan(real.meta.version);
+    expect(after?.meta.examplesTrained).toBe(events.length + more.length);
   });
 });

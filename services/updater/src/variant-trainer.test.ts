@@ -13,7 +13,7 @@ let dir: string;
 const itemIds = Array.from({ length: 20 }, (_, i) => `i${i}`);
 // A random backbone on random clicks ranks no better one step than the next: the ranking gate
 // and the shadow trial (their own tests are in @reco/model) would refuse at random, and these tests count offsets.
-const settings: TrainingSettings = { batchSize: 8, freshPerStep: 4, learningRate: 0.01, publishIntervalMs: 1, publishMaxSteps: 100, sideCapacity: 4, seed: 1, gateMaxLossIncrease: 0.5, gateMaxRankingDrop: 1, gateShadowClicks: 0 };
+const settings: TrainingSettings = { batchSize: 8, freshPerStep: 4, learningRate: 0.01, publishIntervalMs: 1, publishMaxSteps: 100, sideCapacity: 4, seed: 1, gateMaxLossIncrease: 0.5, gateMaxRankingDrop: 1, gateShadowClicks: 0, anchorPull: 0 };
 const click = (userId: string, itemId: string, ts: number): RecoEvent => ({ userId, itemId, type: 'click', ts });
 
 beforeAll(async () => {

@@ -1,18 +1,19 @@
 import type { Interaction } from '@reco/data';
 import {
+  adaptationOf,
+  buildSnapshot,
   createAdaptation,
-  fromMessageParts,
   ItemCatalogue,
   OnlineTrainer,
   restoreAdaptation,
-  toMessageParts,
+  type AdapterSnapshot,
   type AdaptationMethod,
   type BackboneRunner,
   type LoadedCheckpoint,
   type StepResult,
   type TrainerSnapshot,
 } from '@reco/model';
-import type { AdapterSnapshot, RecoEvent } from '@reco/stream';
+import type { RecoEvent } from '@reco/stream';
 import type { TrainingSettings, VariantSpec } from './config.js';
 
 /** Events that say "the user wanted this item": the positives the trainer learns from. */
@@ -81,7 +82,7 @@ export class VariantTrainer {
     }
     const runnerOption = options.runner ? { runner: options.runner } : {};
     const method = resumeFrom
-      ? restoreAdaptation(fromMessageParts({ method: resumeFrom.meta.method, config: resumeFrom.meta.config, tensors: resumeFrom.tensors }), checkpoint.backbone, checkpoint.itemIds, runnerOption)
+      ? restoreAdaptation(adaptationOf(resumeFrom), checkpoint.backbone, checkpoint.itemIds, runnerOption)
       : createAdaptation(spec.method, checkpoint.backbone, new ItemCatalogue(checkpoint.itemIds, settings.sideCapacity), { seed: settings.seed, ladder: runnerOption });
     const freshPerStep = Math.min(settings.freshPerStep, settings.batchSize);
     const trainer = new OnlineTrainer({
@@ -94,6 +95,7 @@ export class VariantTrainer {
       publishPolicy: { intervalMs: settings.publishIntervalMs, maxSteps: settings.publishMaxSteps },
       gate: { maxLossIncrease: settings.gateMaxLossIncrease, maxRankingDrop: settings.gateMaxRankingDrop },
       shadowClicks: settings.gateShadowClicks,
+      anchorPull: settings.anchorPull,
       ...(options.now ? { now: options.now } : {}),
     });
     return new VariantTrainer(spec, method, trainer, checkpoint.backboneId, freshPerStep, resumeFrom);
@@ -188,12 +190,10 @@ export class VariantTrainer {
       return outcome.decision && !outcome.decision.accept ? { rejected: outcome.decision.code, reason: outcome.decision.reason } : null;
     }
     this.#version += 1;
-    const parts = toMessageParts(outcome.snapshot.adaptation);
     const preq = this.trainer.prequential.rolling();
-    const snapshot: AdapterSnapshot = {
-      meta: {
+    const snapshot: AdapterSnapshot = buildSnapshot(
+      {
         variant: this.spec.name,
-        method: parts.method,
         version: this.#version,
         backboneId: this.#backboneId,
         offsets: Object.fromEntries([...position.next].map(([p, o]) => [String(p), o.toString()])),
@@ -206,10 +206,9 @@ export class VariantTrainer {
         },
         newestEventTs: position.newestEventTs,
         publishedAt: now,
-        config: parts.config,
       },
-      tensors: parts.tensors,
-    };
+      outcome.snapshot.adaptation,
+    );
     return { snapshot, trainer: outcome.snapshot };
   }
 

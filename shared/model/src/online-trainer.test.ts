@@ -185,4 +185,20 @@ describe('OnlineTrainer', () => {
     trainer.dispose();
     method.dispose();
   }, 60_000);
+
+  it('anchorPull 1 returns every parameter but the new items\' embeddings to its start after each step', async () => {
+    const { method, trainer } = setup('ladder', { anchorPull: 1 });
+    const start = await method.serialize();
+    await trainSteps(trainer, 10, 1500); // late in the stream, where new items are clicked
+    expect(method.catalogue.sideCount).toBeGreaterThan(0);
+    const after = await method.serialize();
+    const newItems = new Set(['side.new_item_embedding']);
+    for (const t of after.tensors) {
+      const before = start.tensors.find((s) => s.name === t.name)?.values ?? new Float32Array();
+      const moved = t.values.some((v, i) => v !== before[i]);
+      expect(moved, t.name).toBe(newItems.has(t.name));
+    }
+    trainer.dispose();
+    method.dispose();
+  }, 60_000);
 });

@@ -83,6 +83,7 @@ export interface OnlineTrainerOptions {
    * Fraction of the way back to the starting parameters that every step takes, after the
    * optimiser's update (0 = none): what the recent clicks stop supporting decays back to the
    * backbone's own ranking instead of lingering after the users it was learned from are gone.
+   * New items' embeddings are exempt: their start (zero) is no knowledge to return to.
    */
   anchorPull?: number;
   /** How clicks are ranked for the prequential figures and the gate (default: seen items excluded). */
@@ -229,7 +230,10 @@ export class OnlineTrainer {
     this.sideOptimizer =
       sideKind === 'adam' ? tf.train.adam(this.options.sideLearningRate) : sideKind === 'adagrad' ? tf.train.adagrad(this.options.sideLearningRate) : tf.train.sgd(this.options.sideLearningRate);
     this.lastPublishMs = this.options.now();
-    if (this.options.anchorPull > 0) this.anchor = new Map(this.method.trainableVariables().map((v) => [v.name, tf.keep(v.clone())]));
+    if (this.options.anchorPull > 0) {
+      const exempt = new Set(this.method.newItemVariables().map((v) => v.name));
+      this.anchor = new Map(this.method.trainableVariables().filter((v) => !exempt.has(v.name)).map((v) => [v.name, tf.keep(v.clone())]));
+    }
   }
 
   get steps(): number {

@@ -33,8 +33,21 @@ describe('ShadowTrial', () => {
     expect(tie.verdict().accept).toBe(true);
   });
 
+  it('refuses a lead within the noise at confidence 1, which confidence 0 lets through', () => {
+    const record = (trial: ShadowTrial): ShadowTrial => {
+      // One click better, one worse by nearly as much: ahead on average, by far less than a standard error.
+      trial.record(3, 0);
+      trial.record(0, 2);
+      trial.record(MISS_RANK, MISS_RANK);
+      return trial;
+    };
+    expect(record(new ShadowTrial(3, 1)).verdict().accept).toBe(false);
+    expect(record(new ShadowTrial(3, 0)).verdict().accept).toBe(true);
+  });
+
   it('needs a positive whole number of clicks', () => {
     expect(() => new ShadowTrial(0)).toThrow(/positive whole number/);
     expect(() => new ShadowTrial(2.5)).toThrow(/positive whole number/);
+    expect(() => new ShadowTrial(2, -1)).toThrow(/confidence/);
   });
 });

@@ -88,6 +88,10 @@ export abstract class AdaptationBase implements AdaptationMethod {
     return this.trainSide ? [...this.side.variables().values()] : [];
   }
 
+  newItemVariables(): tf.Variable[] {
+    return this.trainSide ? [this.side.newItemEmbedding] : [];
+  }
+
   async prepare(batch: SequenceBatch): Promise<PreparedInput> {
     return new IdsInput(batch);
   }

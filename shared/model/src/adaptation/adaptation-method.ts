@@ -61,6 +61,8 @@ export interface AdaptationMethod {
   trainableVariables(): tf.Variable[];
   /** The subset of trainableVariables() that is the shared side table and bias (own learning rate). */
   sideVariables(): tf.Variable[];
+  /** The subset of sideVariables() that embeds items the backbone never saw (zero means "unknown", not a prior). */
+  newItemVariables(): tf.Variable[];
   /** Async work outside the tape; dispose the result when done. */
   prepare(batch: SequenceBatch): Promise<PreparedInput>;
   /** Adapted user states [B, d]. Call inside tidy/minimize. */
