@@ -18,6 +18,7 @@ import { parseArgs } from 'node:util';
 import { createSyntheticWorld } from '@reco/data';
 import { encodeEvent } from '@reco/stream';
 import { startService, type ServiceProcess } from './lib/service-process.js';
+import { runSnapshotKeyEnv } from './lib/snapshot-key.js';
 import { ensureBackbone, prepareStack } from './lib/stack.js';
 
 const { values: flags } = parseArgs({
@@ -57,6 +58,8 @@ try {
     RECO_PUBLISH_INTERVAL_MS: flags['publish-interval-ms'],
     RECO_GROUP_ID: `${stack.topics.events.name}.updater`,
     LOG_LEVEL: 'warn',
+    // One key for the run: the updater signs, serving verifies.
+    ...runSnapshotKeyEnv(process.env),
   };
   services.push(...(await Promise.all([startService('updater', env), startService('serving', env)])));
   const serving = services[1];

@@ -35,6 +35,7 @@ import { encodeEvent, sendWithinLimit } from '@reco/stream';
 import type { Message } from 'kafkajs';
 import { histogramTotals, sampleDelta, scrapeMetrics, seriesKey, type MetricFamily } from './lib/metrics-scrape.js';
 import { startService, type ServiceProcess } from './lib/service-process.js';
+import { runSnapshotKeyEnv } from './lib/snapshot-key.js';
 import { prepareStack, repoRoot } from './lib/stack.js';
 
 const say = (message: string): void => void process.stderr.write(`[bench:serve] ${message}\n`);
@@ -255,6 +256,8 @@ async function benchEngine(engine: Engine, producedFrom: number): Promise<Engine
     RECO_VARIANTS: variant,
     RECO_DEFAULT_VARIANT: variant,
     RECO_BACKBONE_ENGINE: engine,
+    // Serving refuses to start without a key; no snapshot is published in this run.
+    ...runSnapshotKeyEnv(process.env),
     // Back to before the first click produced, plus a margin for clock steps.
     RECO_HISTORY_LOOKBACK_S: String(Math.ceil((Date.now() - producedFrom) / 1000) + 60),
     LOG_LEVEL: 'warn',

@@ -170,7 +170,7 @@ describe('a broker killed with -9 and restarted on the same port and data', () =
     expect(total).toBeGreaterThanOrEqual(accepted);
     console.info(`clicks posted ${next}: accepted ${accepted}, refused or timed out ${refused}; in the topic ${total}`);
     const latest = await until('a snapshot covering every click in the topic', async () => {
-      const snapshot = (await readLatestSnapshots(ctx.kafka, ctx.topics.adapters.name, consoleLogger('warn'))).get('ladder');
+      const snapshot = (await readLatestSnapshots(ctx.kafka, ctx.topics.adapters.name, consoleLogger('warn'), ctx.resumeCheck)).get('ladder');
       const covered = Object.values(snapshot?.meta.offsets ?? {}).reduce((sum, o) => sum + Number(o), 0);
       return snapshot && covered >= total ? snapshot : undefined;
     }, 60_000, 250).catch(fail);

@@ -26,7 +26,7 @@ describe('updater crash and resume', () => {
         clicks.slice(from, to).map((e) => ({ key: e.userId, value: encodeEvent({ userId: e.userId, itemId: e.itemId, type: 'click', ts: e.ts }) })),
       );
     const env = { ...ctx.env, RECO_VARIANTS: 'ladder', RECO_PUBLISH_INTERVAL_MS: '200', RECO_SESSION_TIMEOUT_MS: '6000' };
-    const latest = async () => (await readLatestSnapshots(ctx.kafka, ctx.topics.adapters.name, silentLogger)).get('ladder');
+    const latest = async () => (await readLatestSnapshots(ctx.kafka, ctx.topics.adapters.name, silentLogger, ctx.resumeCheck)).get('ladder');
 
     const first = await startService('updater', env);
     running.push(first);

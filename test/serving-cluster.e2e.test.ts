@@ -1,5 +1,4 @@
 import { execFileSync } from 'node:child_process';
-import { encodeSnapshot, sendWithinLimit } from '@reco/stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startService, type ServiceProcess } from '../scripts/lib/service-process.js';
 import { createE2eContext, until, type E2eContext } from './harness/e2e-context.js';
@@ -37,7 +36,7 @@ describe('serving with RECO_SERVING_WORKERS=2', () => {
     expect(children(started.pid)).toHaveLength(2);
 
     // Every worker is a full replica: each swaps in the snapshot, so the replica-wide sum is 2.
-    await sendWithinLimit(ctx.producer, ctx.topics.adapters, [{ key: 'ladder', value: encodeSnapshot(await ladderSnapshot(ctx.fixture.checkpoint, 1, 0.01)) }]);
+    await ctx.publishSnapshot(await ladderSnapshot(ctx.fixture.checkpoint, 1, 0.01));
     await until('both workers applied v1', async () => ((await metric(started.url, /^reco_snapshots_applied_total\{variant="ladder"\} (\d+)$/m)) === 2 ? true : undefined));
     expect(await metric(started.url, /^reco_backbone_engine_info\{engine="onnx"\} (\d+)$/m)).toBe(2);
 

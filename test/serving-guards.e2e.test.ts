@@ -1,4 +1,4 @@
-import { encodeSnapshot, fromDeadLetterMessage, sendWithinLimit } from '@reco/stream';
+import { fromDeadLetterMessage } from '@reco/stream';
 import { uniqueName } from '@reco/stream/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createE2eContext, until, type E2eContext } from './harness/e2e-context.js';
@@ -25,7 +25,7 @@ async function models(): Promise<Array<{ variant: string; version: number }>> {
 }
 
 async function publish(snapshot: Awaited<ReturnType<typeof ladderSnapshot>>): Promise<void> {
-  await sendWithinLimit(ctx.producer, ctx.topics.adapters, [{ key: snapshot.meta.variant, value: encodeSnapshot(snapshot) }]);
+  await ctx.publishSnapshot(snapshot);
 }
 
 async function metricValue(name: string, labels: string): Promise<number> {

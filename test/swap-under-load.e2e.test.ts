@@ -1,6 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { encodeSequences, fromMessageParts, initBackend, PAD_ID, restoreAdaptation, topK, UNK_ID } from '@reco/model';
-import { encodeSnapshot, sendWithinLimit, type AdapterSnapshot } from '@reco/stream';
+import { adaptationOf, encodeSequences, initBackend, PAD_ID, restoreAdaptation, topK, UNK_ID, type AdapterSnapshot } from '@reco/model';
 import { rankingMismatch } from '@reco/model/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startService, type ServiceProcess } from '../scripts/lib/service-process.js';
@@ -35,7 +34,7 @@ afterAll(async () => {
  */
 async function offline(snapshot: AdapterSnapshot, history: readonly string[], k: number): Promise<{ itemId: string; score: number }[]> {
   const { backbone, itemIds } = ctx.fixture.checkpoint;
-  const method = restoreAdaptation(fromMessageParts({ method: snapshot.meta.method, config: snapshot.meta.config, tensors: snapshot.tensors }), backbone, itemIds);
+  const method = restoreAdaptation(adaptationOf(snapshot), backbone, itemIds);
   try {
     const slots = history.map((id) => method.catalogue.slotOf(id) ?? UNK_ID);
     const input = await method.prepare(encodeSequences([slots], method.catalogue, backbone.config.maxLen));
@@ -60,7 +59,7 @@ describe('hot-swap under load', () => {
     const publish = async (version: number): Promise<void> => {
       const snapshot = await ladderSnapshot(checkpoint, version, 0.05);
       snapshots.set(version, snapshot);
-      await sendWithinLimit(ctx.producer, ctx.topics.adapters, [{ key: 'ladder', value: encodeSnapshot(snapshot) }]);
+      await ctx.publishSnapshot(snapshot);
     };
     await publish(1);
     await until('version 1 live', async () => ((await liveVersion(serving.url, 'ladder')) === 1 ? true : undefined));

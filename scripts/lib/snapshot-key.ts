@@ -25,3 +25,18 @@ export async function ensureSnapshotKey(file: string, say: (message: string) => 
   if (((await stat(file)).mode & 0o077) !== 0) say(`warning: ${file} is readable by other users; chmod 600 it`);
   return existing;
 }
+
+/**
+ * The snapshot key settings for services a script spawns for one run (benchmarks): whatever the
+ * caller's environment already says (a key, or RECO_SNAPSHOT_INSECURE), else a fresh random key
+ * for this run only. Pass the result to every service of the run, so they verify each other.
+ */
+export function runSnapshotKeyEnv(env: NodeJS.ProcessEnv): { RECO_SNAPSHOT_KEY?: string } {
+  if (env.RECO_SNAPSHOT_KEY?.trim() || env.RECO_SNAPSHOT_INSECURE?.trim()) return {};
+  return { RECO_SNAPSHOT_KEY: randomBytes(32).toString('hex') };
+}
+
+/** The key in force for a run (the caller's or the one runSnapshotKeyEnv made), as the services read it. */
+export function runSnapshotKey(env: NodeJS.ProcessEnv, made: { RECO_SNAPSHOT_KEY?: string }): string | undefined {
+  return made.RECO_SNAPSHOT_KEY ?? (env.RECO_SNAPSHOT_KEY?.trim() || undefined);
+}

@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
-import { decodeSnapshot, type SnapshotMeta, type TopicSpec } from '@reco/stream';
+import { openSnapshot, type SnapshotMeta, type SnapshotTrust } from '@reco/model';
+import type { TopicSpec } from '@reco/stream';
 import type { Kafka } from 'kafkajs';
 
 export interface SeenSnapshot {
@@ -23,9 +24,9 @@ const FETCH_HEADROOM_BYTES = 1024 * 1024;
  * Follows the adapters topic from its beginning in a group of its own and keeps the metadata of
  * every snapshot published on it: the exact "trained up to" signal (offsets, examples trained,
  * publish time) for whoever waits on an updater. Start it before the updater, so no snapshot is
- * missed (it reads from the start anyway).
+ * missed (it reads from the start anyway). `trust` is the run's key (or insecure), as the services have it.
  */
-export async function watchSnapshots(kafka: Kafka, adapters: TopicSpec): Promise<SnapshotWatch> {
+export async function watchSnapshots(kafka: Kafka, adapters: TopicSpec, trust: SnapshotTrust): Promise<SnapshotWatch> {
   const seen: SeenSnapshot[] = [];
   const undecodable: string[] = [];
   const consumer = kafka.consumer({
@@ -41,11 +42,10 @@ export async function watchSnapshots(kafka: Kafka, adapters: TopicSpec): Promise
       autoCommit: false,
       eachMessage: async ({ message }) => {
         if (message.value === null) return;
-        try {
-          seen.push({ meta: decodeSnapshot(message.value).meta, receivedAt: Date.now() });
-        } catch (error) {
-          undecodable.push(`offset ${message.offset}: ${error instanceof Error ? error.message : String(error)}`);
-        }
+        // The same verification serving applies: a record it would refuse is not progress.
+        const opened = openSnapshot(message.value, trust);
+        if (opened.ok) seen.push({ meta: opened.snapshot.meta, receivedAt: Date.now() });
+        else undecodable.push(`offset ${message.offset}: ${opened.reason}: ${opened.message}`);
       },
     });
   } catch (error) {

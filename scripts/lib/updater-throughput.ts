@@ -1,8 +1,10 @@
 import type { Interaction } from '@reco/data';
+import { snapshotTrust } from '@reco/model';
 import { coversBacklog, produceClickBacklog } from './click-backlog.js';
 import { peakRssMbOf } from './proc-memory.js';
 import { scrapeMetrics, type MetricFamily } from './metrics-scrape.js';
 import { startService, type ServiceProcess } from './service-process.js';
+import { runSnapshotKey, runSnapshotKeyEnv } from './snapshot-key.js';
 import { watchSnapshots, type SeenSnapshot } from './snapshot-watch.js';
 import type { Stack } from './stack.js';
 
@@ -82,7 +84,11 @@ export async function measureUpdaterThroughput(options: ThroughputOptions): Prom
   const names = Array.from({ length: options.variants ?? 1 }, (_, i) => (i === 0 ? method : `${method}-${i + 1}`));
   const backlog = await produceClickBacklog({ kafka: stack.kafka, events: stack.topics.events, clicks: options.clicks, count });
   say(`${method}: ${count} clicks on ${stack.topics.events.name} in ${(backlog.produceMs / 1000).toFixed(1)} s; starting the updater`);
-  const watch = await watchSnapshots(stack.kafka, stack.topics.adapters);
+  // The updater inherits this process's environment under options.env (startService).
+  const inherited = { ...process.env, ...options.env };
+  const keyEnv = runSnapshotKeyEnv(inherited);
+  const key = runSnapshotKey(inherited, keyEnv);
+  const watch = await watchSnapshots(stack.kafka, stack.topics.adapters, snapshotTrust(key, key === undefined));
   let updater: ServiceProcess | undefined;
   let crashed: number | null | undefined;
   try {
@@ -92,6 +98,7 @@ export async function measureUpdaterThroughput(options: ThroughputOptions): Prom
       'updater',
       {
         ...options.env,
+        ...keyEnv,
         KAFKA_BROKERS: stack.brokers,
         RECO_TOPIC_PREFIX: options.topicPrefix,
         RECO_GROUP_ID: groupId,

@@ -1,5 +1,8 @@
+import { randomBytes } from 'node:crypto';
+import { METHOD_NAMES, sealSnapshot, snapshotTrust, type AdapterSnapshot, type SnapshotTrust } from '@reco/model';
 import { smallWorldFixture, type SmallFixture } from '@reco/model/testing';
-import { createKafkaClient, ensureTopics, readKafkaConfig, silentLogger, topicSpecs, type TopicSpec } from '@reco/stream';
+import { createKafkaClient, ensureTopics, readKafkaConfig, sendWithinLimit, silentLogger, topicSpecs, type TopicSpec } from '@reco/stream';
+import type { ResumeCheck } from '@reco/updater';
 import { testKafkaBrokers, uniqueName } from '@reco/stream/testing';
 import type { Kafka, Producer } from 'kafkajs';
 
@@ -10,8 +13,14 @@ export interface E2eContext {
   brokers: string;
   prefix: string;
   topics: { events: TopicSpec; deadLetter: TopicSpec; adapters: TopicSpec };
-  /** The environment both services need to share this test's broker, topics and backbone. */
+  /** The environment both services need to share this test's broker, topics, backbone and snapshot key. */
   env: Record<string, string>;
+  /** This test's snapshot signing key (RECO_SNAPSHOT_KEY in `env`), for signing and verifying as the services do. */
+  trust: SnapshotTrust;
+  /** What the updater checks before resuming (this key, this backbone, a variant per method name), for reading the latest snapshots. */
+  resumeCheck: ResumeCheck;
+  /** Signs with this test's key and publishes on the adapters topic, as the updater does. */
+  publishSnapshot(snapshot: AdapterSnapshot): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -32,6 +41,21 @@ export async function createE2eContext(label: string, options: { brokers?: strin
   await admin.disconnect();
   const producer = kafka.producer({ allowAutoTopicCreation: false });
   await producer.connect();
+  // A key per test file, as `npm start` makes one per cache folder: services of two tests never
+  // accept each other's snapshots.
+  const snapshotKey = randomBytes(32).toString('hex');
+  const trust = snapshotTrust(snapshotKey, false);
+  const { checkpoint } = fixture;
+  const resumeCheck: ResumeCheck = {
+    trust,
+    expect: {
+      backboneId: checkpoint.backboneId,
+      itemCount: checkpoint.itemIds.length,
+      dim: checkpoint.backbone.config.dim,
+      // Tests name variants after their method (RECO_VARIANTS=ladder, lora...).
+      variants: new Map(METHOD_NAMES.map((method) => [method, { method, maxSideCapacity: 10_000_000 }])),
+    },
+  };
   return {
     fixture,
     kafka,
@@ -39,7 +63,12 @@ export async function createE2eContext(label: string, options: { brokers?: strin
     brokers,
     prefix,
     topics,
-    env: { LOG_LEVEL: 'warn', KAFKA_BROKERS: brokers, RECO_TOPIC_PREFIX: prefix, RECO_BACKBONE_DIR: fixture.dir, RECO_GROUP_ID: `${prefix}updater` },
+    env: { LOG_LEVEL: 'warn', KAFKA_BROKERS: brokers, RECO_TOPIC_PREFIX: prefix, RECO_BACKBONE_DIR: fixture.dir, RECO_GROUP_ID: `${prefix}updater`, RECO_SNAPSHOT_KEY: snapshotKey },
+    trust,
+    resumeCheck,
+    publishSnapshot: async (snapshot) => {
+      await sendWithinLimit(producer, topics.adapters, [{ key: snapshot.meta.variant, value: sealSnapshot(snapshot, trust) }]);
+    },
     close: async () => {
       await producer.disconnect();
     },

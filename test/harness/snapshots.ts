@@ -1,5 +1,4 @@
-import { createAdaptation, ItemCatalogue, toMessageParts, type LoadedCheckpoint } from '@reco/model';
-import type { AdapterSnapshot } from '@reco/stream';
+import { buildSnapshot, createAdaptation, ItemCatalogue, type AdapterSnapshot, type LoadedCheckpoint } from '@reco/model';
 
 /**
  * A real ladder snapshot for the fixture backbone, built by the model package as the updater
@@ -8,23 +7,12 @@ import type { AdapterSnapshot } from '@reco/stream';
 export async function ladderSnapshot(checkpoint: LoadedCheckpoint, version: number, nudge: number): Promise<AdapterSnapshot> {
   const method = createAdaptation('ladder', checkpoint.backbone, new ItemCatalogue(checkpoint.itemIds, 8), { seed: 1 });
   try {
-    const parts = toMessageParts(await method.serialize());
-    const tensors = parts.tensors.map((t) => ({ ...t, values: t.values.map((v, i) => v + nudge * Math.sin(i + version)) }));
-    return {
-      meta: {
-        variant: 'ladder',
-        method: 'ladder',
-        version,
-        backboneId: checkpoint.backboneId,
-        offsets: {},
-        examplesTrained: version * 10,
-        figures: {},
-        newestEventTs: Date.now(),
-        publishedAt: Date.now(),
-        config: parts.config,
-      },
-      tensors,
-    };
+    const serialized = await method.serialize();
+    const tensors = serialized.tensors.map((t) => ({ ...t, values: t.values.map((v, i) => v + nudge * Math.sin(i + version)) }));
+    return buildSnapshot(
+      { variant: 'ladder', version, backboneId: checkpoint.backboneId, offsets: {}, examplesTrained: version * 10, figures: {}, newestEventTs: Date.now(), publishedAt: Date.now() },
+      { ...serialized, tensors },
+    );
   } finally {
     method.dispose();
   }

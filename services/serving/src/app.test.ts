@@ -2,11 +2,9 @@ import type { Kafka } from 'kafkajs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { decodeEvent, fromDeadLetterMessage, type DeadLetter } from '@reco/stream';
 import { uniqueName } from '@reco/stream/testing';
-import { ADMIN_TOKEN, startHarness, until, type Harness } from './testing/harness.js';
+import { ADMIN_TOKEN, harnessApplier, startHarness, until, type Harness } from './testing/harness.js';
 import { makeSnapshot, tinyBackbone, type TinyBackbone } from './testing/tiny-backbone.js';
-import { SnapshotApplier } from './snapshot-applier.js';
 import { rankingMismatch } from '@reco/model/testing';
-import { silentLogger } from '@reco/stream';
 
 let backbone: TinyBackbone;
 let h: Harness;
@@ -234,7 +232,7 @@ describe('event ingest', () => {
 
 describe('models and rollback', () => {
   it('lists live variants, and rollback needs the bearer token: 401, 403, then 200, then 409', async () => {
-    const applier = new SnapshotApplier({ ...backbone.checkpoint, models: h.models, metrics: h.metrics, logger: silentLogger, fast: h.engine.fast });
+    const applier = await harnessApplier(h, backbone);
     expect(applier.apply(await makeSnapshot(backbone, { version: 1 }))).toMatchObject({ applied: true });
     expect(applier.apply(await makeSnapshot(backbone, { version: 2 }))).toMatchObject({ applied: true });
 

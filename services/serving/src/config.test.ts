@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { readServingConfig } from './config.js';
 
-const base = { KAFKA_BROKERS: 'localhost:9092' };
+const KEY = 'ab'.repeat(32);
+const base = { KAFKA_BROKERS: 'localhost:9092', RECO_SNAPSHOT_KEY: KEY };
 
 describe('serving config', () => {
   it('reads its environment once, with defaults', () => {
@@ -79,5 +80,18 @@ describe('serving config', () => {
     expect(() => readServingConfig({ ...base, RECO_HTTP_CONNECTION_TIMEOUT_MS: 'soon' })).toThrow(/RECO_HTTP_CONNECTION_TIMEOUT_MS/);
     // A stalled body must get its 408 before the idle socket is closed without an answer.
     expect(() => readServingConfig({ ...base, RECO_HTTP_REQUEST_TIMEOUT_MS: '30000' })).toThrow(/RECO_HTTP_CONNECTION_TIMEOUT_MS \(30000\) must be more than RECO_HTTP_REQUEST_TIMEOUT_MS \(30000\) \+ 1000/);
+  });
+
+  it('requires a snapshot key, or insecure mode asked for by name, and bounds snapshots by configuration', () => {
+    expect(readServingConfig(base).snapshots).toEqual({ trust: { mode: 'signed', key: Buffer.from(KEY, 'hex') }, maxSideCapacity: 1000, maxVersionJump: 10_000 });
+    expect(readServingConfig({ KAFKA_BROKERS: 'b:9092', RECO_SNAPSHOT_INSECURE: '1', RECO_SIDE_CAPACITY: '50', RECO_SNAPSHOT_MAX_VERSION_JUMP: '3' }).snapshots).toEqual({
+      trust: { mode: 'insecure' },
+      maxSideCapacity: 50,
+      maxVersionJump: 3,
+    });
+    expect(() => readServingConfig({ KAFKA_BROKERS: 'b:9092' })).toThrow(/RECO_SNAPSHOT_KEY is not set.*RECO_SNAPSHOT_INSECURE=1/);
+    expect(() => readServingConfig({ KAFKA_BROKERS: 'b:9092', RECO_SNAPSHOT_INSECURE: 'yes' })).toThrow(/RECO_SNAPSHOT_KEY is not set/);
+    expect(() => readServingConfig({ ...base, RECO_SNAPSHOT_KEY: 'ab'.repeat(16) })).toThrow(/16 bytes; at least 32/);
+    expect(() => readServingConfig({ ...base, RECO_SNAPSHOT_MAX_VERSION_JUMP: '0' })).toThrow(/RECO_SNAPSHOT_MAX_VERSION_JUMP/);
   });
 });

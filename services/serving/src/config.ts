@@ -1,7 +1,7 @@
 import { join, resolve } from 'node:path';
 import { readKafkaConfig, type KafkaConfig } from '@reco/stream';
 import type { EngineSettings } from './backbone-engine.js';
-import { isBackboneEngine, isBackendName, parseVariants, type BackendName, type VariantSpec } from './model-api.js';
+import { isBackboneEngine, isBackendName, isInsecureFlag, parseVariants, snapshotTrust, type BackendName, type SnapshotTrust, type VariantSpec } from './model-api.js';
 
 export type { VariantSpec };
 
@@ -46,6 +46,17 @@ export interface ServingConfig {
   readonly tfBackend: BackendName | undefined;
   /** How the frozen backbone runs: engine, threads, activation cache, micro-batching. */
   readonly engine: Readonly<EngineSettings>;
+  readonly snapshots: SnapshotSettings;
+}
+
+/** What this replica accepts from reco.adapters: whose signature, and within which bounds. */
+export interface SnapshotSettings {
+  /** RECO_SNAPSHOT_KEY (hex, >= 32 bytes) or RECO_SNAPSHOT_INSECURE=1: one of them is required. */
+  readonly trust: SnapshotTrust;
+  /** RECO_SIDE_CAPACITY: the largest side table a snapshot may bring (the updater's setting, same name). */
+  readonly maxSideCapacity: number;
+  /** RECO_SNAPSHOT_MAX_VERSION_JUMP: how far ahead of the live version a snapshot may be. */
+  readonly maxVersionJump: number;
 }
 
 /** How long the HTTP server waits for clients (slow or stalled ones hold a socket and memory). */
@@ -98,6 +109,23 @@ function readHttpTimeouts(env: Env): HttpTimeouts {
   return Object.freeze({ requestTimeoutMs, connectionTimeoutMs });
 }
 
+function readSnapshotSettings(env: Env): SnapshotSettings {
+  let trust: SnapshotTrust;
+  try {
+    trust = snapshotTrust(env.RECO_SNAPSHOT_KEY, isInsecureFlag(env.RECO_SNAPSHOT_INSECURE));
+  } catch (error) {
+    throw new ConfigError((error as Error).message);
+  }
+  return Object.freeze({
+    trust,
+    // The updater's default; a snapshot with a bigger table is refused before anything is allocated.
+    maxSideCapacity: integer(env, 'RECO_SIDE_CAPACITY', 1000, 0, 10_000_000, 'an integer between 0 and 10,000,000'),
+    // The updater adds 1 per publish (every 5 s by default): 10,000 is about 14 hours of publishes
+    // missed by a replica that stayed connected, far below a forged "version 10^12".
+    maxVersionJump: integer(env, 'RECO_SNAPSHOT_MAX_VERSION_JUMP', 10_000, 1, 1_000_000_000, 'an integer between 1 and 1,000,000,000'),
+  });
+}
+
 /**
  * The only place the serving service reads its environment: once, at start-up, with defaults and
  * an error naming the variable when a value is impossible. Everything else receives slices of this.
@@ -141,5 +169,6 @@ export function readServingConfig(env: Env): ServingConfig {
       batchMaxSize: integer(env, 'RECO_BATCH_MAX_SIZE', 64, 1, 4096, 'an integer between 1 and 4096'),
       batchMaxWaitMs: integer(env, 'RECO_BATCH_MAX_WAIT_MS', 2, 0, 1000, 'milliseconds between 0 and 1000'),
     }),
+    snapshots: readSnapshotSettings(env),
   });
 }

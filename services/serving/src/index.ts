@@ -5,4 +5,3 @@ export { LiveModel, type LiveModelMeta } from './live-model.js';
 export { LiveModels } from './live-models.js';
 export { ServingMetrics } from './metrics.js';
 export { startServingRuntime, type ServingRuntime } from './runtime.js';
-export { toAdapterSnapshot, toSerializedAdaptation } from './snapshot-adaptation.js';

@@ -1,4 +1,4 @@
-import { PlainScorer, type AdaptationMethod, type BackboneRunner, type OrtItemRanker, type RankerTable } from './model-api.js';
+import { PlainScorer, type AdapterSnapshot, type AdaptationMethod, type BackboneRunner, type OrtItemRanker, type RankerTable } from './model-api.js';
 
 /** What serving runs requests through, shared by every model version (see backbone-engine.ts). */
 export interface FastPath {
@@ -41,14 +41,20 @@ export class LiveModel {
   readonly adaptation: AdaptationMethod;
   /** The fast path: the shared backbone runner and this version's plain-array scorer. */
   readonly fast: { readonly runner: BackboneRunner; readonly scorer: PlainScorer; readonly ranked?: { ranker: OrtItemRanker; table: RankerTable } } | undefined;
+  /**
+   * The verified snapshot this version was built from (undefined for start-up placeholders): a
+   * rollback republishes its parameters and offsets as a new record, so it is kept as it came.
+   */
+  readonly source: AdapterSnapshot | undefined;
   #leases = 0;
   #retired = false;
   #disposed = false;
   readonly #onDispose: ((model: LiveModel, deferred: boolean) => void) | undefined;
 
-  constructor(meta: LiveModelMeta, adaptation: AdaptationMethod, options: { onDispose?: (model: LiveModel, deferred: boolean) => void; fast?: FastPath } = {}) {
+  constructor(meta: LiveModelMeta, adaptation: AdaptationMethod, options: { onDispose?: (model: LiveModel, deferred: boolean) => void; fast?: FastPath; source?: AdapterSnapshot } = {}) {
     this.meta = Object.freeze({ ...meta, offsets: Object.freeze({ ...meta.offsets }), figures: Object.freeze({ ...meta.figures }) });
     this.adaptation = adaptation;
+    this.source = options.source;
     this.#onDispose = options.onDispose;
     const { fast } = options;
     const scorer = fast === undefined ? undefined : PlainScorer.of(adaptation);

@@ -4,7 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { testKafkaBrokers, uniqueName } from '@reco/stream/testing';
 import { readServingConfig } from './config.js';
 import { startServingRuntime } from './runtime.js';
-import { until } from './testing/harness.js';
+import { TEST_SNAPSHOT_KEY, until } from './testing/harness.js';
 import { tinyBackbone, type TinyBackbone } from './testing/tiny-backbone.js';
 
 let backbone: TinyBackbone;
@@ -21,6 +21,7 @@ function env(): Record<string, string> {
     RECO_BACKBONE_DIR: backbone.dir,
     RECO_TOPIC_PREFIX: `${uniqueName('runtime')}.`,
     RECO_ADMIN_TOKEN: 'runtime-token',
+    RECO_SNAPSHOT_KEY: TEST_SNAPSHOT_KEY,
     PORT: '0',
     LOG_LEVEL: 'info',
   };

@@ -16,7 +16,7 @@ import { ServingMetrics } from './metrics.js';
 import { initBackend, loadCheckpoint } from './model-api.js';
 import { PopularityCounter } from './popularity.js';
 import type { ReadinessCheck } from './routes/health.js';
-import { SnapshotApplier } from './snapshot-applier.js';
+import { configuredBounds, SnapshotApplier } from './snapshot-applier.js';
 import { startSnapshotConsumer, type RunningSnapshotConsumer } from './snapshot-consumer.js';
 
 export interface ServingRuntime {
@@ -160,7 +160,10 @@ export async function startServingRuntime(config: ServingConfig, options: { logg
     if (engine.fallbackReason !== undefined) app.log.warn({ reason: engine.fallbackReason }, 'backbone engine fell back to TF.js');
 
     const replica = `${hostname()}-${process.pid}-${randomBytes(3).toString('hex')}`;
-    const applier = new SnapshotApplier({ backbone, backboneId, itemIds, models, metrics, logger: app.log, fast });
+    const { trust, maxSideCapacity, maxVersionJump } = config.snapshots;
+    if (trust.mode === 'insecure') app.log.warn({}, 'RECO_SNAPSHOT_INSECURE: snapshots are NOT verified; anyone who can write to the adapters topic decides what is served (development only)');
+    const bounds = await configuredBounds(config.variants, backbone, itemIds, maxSideCapacity);
+    const applier = new SnapshotApplier({ backbone, backboneId, itemIds, models, metrics, logger: app.log, fast, trust, variants: bounds, maxVersionJump });
     snapshots = await startSnapshotConsumer({ kafka, adapters: topics.adapters, groupId: `reco-serving-snapshots-${replica}`, applier, metrics, logger: app.log });
     historyConsumer = await startHistoryConsumer({
       kafka,

@@ -1,12 +1,22 @@
-import { decodeSnapshot, type AdapterSnapshot, type Logger } from '@reco/stream';
+import type { Logger } from '@reco/stream';
 import { LiveModel, type FastPath } from './live-model.js';
 import type { LiveModels } from './live-models.js';
 import type { ServingMetrics } from './metrics.js';
-import { restoreAdaptation, type Backbone } from './model-api.js';
-import { toSerializedAdaptation } from './snapshot-adaptation.js';
+import {
+  createAdaptation,
+  ItemCatalogue,
+  readSnapshot,
+  restoreAdaptation,
+  type AdapterSnapshot,
+  type Backbone,
+  type MethodName,
+  type SnapshotRefusal,
+  type SnapshotTrust,
+  type VariantBounds,
+} from './model-api.js';
 
-/** Why a snapshot was refused: the `reason` label of reco_snapshots_refused_total (a closed set). */
-export type RefusalReason = 'corrupt' | 'malformed' | 'unknown_method' | 'backbone_mismatch' | 'stale_version' | 'non_finite' | 'shape_mismatch';
+/** Why a snapshot was refused: the `reason` label of reco_snapshots_refused_total (SNAPSHOT_REFUSALS, a closed set). */
+export type RefusalReason = SnapshotRefusal;
 
 export type ApplyOutcome =
   | { applied: true; variant: string; version: number; previousVersion: number | undefined }
@@ -20,20 +30,32 @@ export interface SnapshotApplierOptions {
   models: LiveModels;
   metrics: ServingMetrics;
   logger: Logger;
+  /** The shared key (or insecure mode): every message is verified with it before it is read. */
+  trust: SnapshotTrust;
+  /** The configured variants and what their snapshots may look like; any other variant is refused. */
+  variants: ReadonlyMap<string, VariantBounds>;
+  /** How far ahead of the live version a snapshot may be (RECO_SNAPSHOT_MAX_VERSION_JUMP). */
+  maxVersionJump: number;
   /** The shared runner and ranker: ladder models run their backbone through it and score fast. */
   fast?: FastPath;
   now?: () => number;
 }
 
+type Waiter = { variant: string; version: number; settle: (outcome: ApplyOutcome) => void };
+
 /**
- * Turns snapshot messages into live models, or refuses them. Every check runs before anything is
- * built, the model is built completely before the swap, and the whole of `apply` is synchronous,
- * so nothing can observe a state between "checked" and "swapped". A refusal changes nothing:
- * the previous version keeps answering, and the refusal is logged and counted with its reason.
+ * Turns snapshot messages into live models, or refuses them. The snapshot owner of @reco/model
+ * verifies the signature, decodes and checks the message against this replica's configuration
+ * (configured variant and method, side capacity and shapes from config, backbone, version newer
+ * and not implausibly far ahead) before anything is built; the model is built completely before
+ * the swap, and the whole of `applyMessage` is synchronous, so nothing can observe a state between
+ * "checked" and "swapped". A refusal changes nothing: the previous version keeps answering, and
+ * the refusal is logged and counted with its reason.
  */
 export class SnapshotApplier {
   readonly #o: SnapshotApplierOptions;
   readonly #now: () => number;
+  readonly #waiters = new Set<Waiter>();
 
   constructor(options: SnapshotApplierOptions) {
     this.#o = options;
@@ -42,59 +64,57 @@ export class SnapshotApplier {
 
   /** Applies one message of the adapters topic (its key is the variant). */
   applyMessage(value: Buffer | null, key: Buffer | null): ApplyOutcome {
-    const keyVariant = key?.toString('utf8') ?? 'unknown';
-    let snapshot: AdapterSnapshot;
-    try {
-      if (value === null) throw new Error('empty message (a tombstone)');
-      snapshot = decodeSnapshot(value);
-    } catch (error) {
-      return this.#refuse(keyVariant, undefined, 'corrupt', (error as Error).message);
-    }
-    if (key !== null && snapshot.meta.variant !== keyVariant) {
-      return this.#refuse(keyVariant, snapshot.meta.version, 'malformed', `message key ${keyVariant} differs from meta.variant ${String(snapshot.meta.variant)}`);
-    }
-    return this.apply(snapshot);
+    const { models, backbone, itemIds, trust, variants, maxVersionJump } = this.#o;
+    const read = readSnapshot(value, key, trust, {
+      backboneId: this.#o.backboneId,
+      itemCount: itemIds.length,
+      dim: backbone.config.dim,
+      variants,
+      versions: { newest: (variant) => models.newestVersion(variant), maxJump: maxVersionJump },
+    });
+    const outcome = read.ok ? this.#build(read.snapshot, read.adaptation, read.variant, read.version) : this.#refuse(read.variant, read.version, read.reason, read.message);
+    this.#settle(outcome);
+    return outcome;
   }
 
-  apply(snapshot: AdapterSnapshot): ApplyOutcome {
+  /**
+   * Resolves with the outcome of the first message for `variant` at `version` or later (the
+   * rollback route waits for its own record to come back through the topic, so every replica
+   * and this one apply it in the same log order), or undefined after `timeoutMs`.
+   */
+  waitFor(variant: string, version: number, timeoutMs: number): Promise<ApplyOutcome | undefined> {
+    return new Promise((resolve) => {
+      const waiter: Waiter = {
+        variant,
+        version,
+        settle: (outcome) => {
+          clearTimeout(timer);
+          this.#waiters.delete(waiter);
+          resolve(outcome);
+        },
+      };
+      const timer = setTimeout(() => {
+        this.#waiters.delete(waiter);
+        resolve(undefined);
+      }, timeoutMs);
+      this.#waiters.add(waiter);
+    });
+  }
+
+  #settle(outcome: ApplyOutcome): void {
+    for (const waiter of [...this.#waiters]) {
+      if (waiter.variant === outcome.variant && outcome.version !== undefined && outcome.version >= waiter.version) waiter.settle(outcome);
+    }
+  }
+
+  #build(snapshot: AdapterSnapshot, adaptation: Parameters<typeof restoreAdaptation>[0], variant: string, version: number): ApplyOutcome {
     const { meta } = snapshot;
-    const variant = typeof meta.variant === 'string' && /^[A-Za-z0-9_.-]{1,64}$/.test(meta.variant) ? meta.variant : 'unknown';
-    if (variant === 'unknown') return this.#refuse(variant, undefined, 'malformed', `meta.variant ${JSON.stringify(meta.variant)} is not a variant name`);
-    const version = meta.version;
-    if (!Number.isSafeInteger(version) || version < 1) return this.#refuse(variant, undefined, 'malformed', `meta.version ${JSON.stringify(version)} is not a positive integer`);
-    if (meta.backboneId !== this.#o.backboneId) {
-      return this.#refuse(variant, version, 'backbone_mismatch', `trained against backbone ${String(meta.backboneId)}, this replica serves ${this.#o.backboneId}`);
-    }
-    const newest = this.#o.models.newestVersion(variant);
-    if (newest !== undefined && version <= newest) {
-      return this.#refuse(variant, version, 'stale_version', `version ${version} is not newer than ${newest}, the newest applied for ${variant}`);
-    }
-    for (const t of snapshot.tensors) {
-      const bad = t.values.findIndex((x) => !Number.isFinite(x));
-      if (bad >= 0) return this.#refuse(variant, version, 'non_finite', `tensor ${t.name} holds ${String(t.values[bad])} at index ${bad}`);
-    }
-    const adaptation = toSerializedAdaptation(snapshot);
-    if (!adaptation.ok) return this.#refuse(variant, version, adaptation.reason, adaptation.message);
-    // The side tables are sized by sideCapacity: check them against the snapshot's own tensors
-    // before building, so a wrong capacity cannot make us allocate a huge table just to refuse it.
-    const { sideCapacity } = adaptation.value;
-    const dim = this.#o.backbone.config.dim;
-    const expectSide: Record<string, string> = {
-      'side.new_item_embedding': `${sideCapacity}x${dim}`,
-      'side.item_bias': String(this.#o.itemIds.length + 2 + sideCapacity),
-    };
-    for (const [name, shape] of Object.entries(expectSide)) {
-      const t = snapshot.tensors.find((x) => x.name === name);
-      if (t === undefined || t.shape.join('x') !== shape) {
-        return this.#refuse(variant, version, 'shape_mismatch', `tensor ${name} has shape [${t?.shape.join(', ') ?? 'missing'}], expected [${shape.replace('x', ', ')}]`);
-      }
-    }
     let model: LiveModel;
     try {
-      // restoreAdaptation builds the method from the snapshot's options and load() checks every
-      // tensor name and shape against it, disposing what it built if anything is off.
+      // The owner has checked every bound the configuration sets; load() still checks every
+      // tensor name and shape against the method built from them, disposing it if anything is off.
       const { fast } = this.#o;
-      const method = restoreAdaptation(adaptation.value, this.#o.backbone, this.#o.itemIds, fast === undefined ? {} : { runner: fast.runner });
+      const method = restoreAdaptation(adaptation, this.#o.backbone, this.#o.itemIds, fast === undefined ? {} : { runner: fast.runner });
       model = new LiveModel(
         {
           variant,
@@ -109,7 +129,7 @@ export class SnapshotApplier {
           appliedAt: this.#now(),
         },
         method,
-        { onDispose: (_m, deferred) => this.#o.metrics.modelsDisposed.inc({ deferred: String(deferred) }), ...(fast === undefined ? {} : { fast }) },
+        { onDispose: (_m, deferred) => this.#o.metrics.modelsDisposed.inc({ deferred: String(deferred) }), source: snapshot, ...(fast === undefined ? {} : { fast }) },
       );
     } catch (error) {
       return this.#refuse(variant, version, 'shape_mismatch', (error as Error).message);
@@ -117,16 +137,43 @@ export class SnapshotApplier {
     const result = this.#o.models.swap(model);
     const { metrics, logger } = this.#o;
     metrics.snapshotsApplied.inc({ variant });
-    metrics.swaps.inc({ variant, kind: 'snapshot' });
+    metrics.swaps.inc({ variant, kind: meta.rollback === undefined ? 'snapshot' : 'rollback' });
     metrics.liveVersion.set({ variant }, version);
-    if (model.meta.newestEventTs !== null) metrics.freshness.observe({ variant }, Math.max(0, (model.meta.appliedAt - model.meta.newestEventTs) / 1000));
-    logger.info({ variant, version, previousVersion: result.previousVersion, method: model.meta.method }, 'snapshot applied');
+    if (model.meta.newestEventTs !== null && meta.rollback === undefined) metrics.freshness.observe({ variant }, Math.max(0, (model.meta.appliedAt - model.meta.newestEventTs) / 1000));
+    if (meta.rollback === undefined) logger.info({ variant, version, previousVersion: result.previousVersion, method: model.meta.method }, 'snapshot applied');
+    else logger.warn({ variant, version, previousVersion: result.previousVersion, rollback: meta.rollback }, 'rollback record applied: the parameters of an earlier version answer again');
     return { applied: true, variant, version, previousVersion: result.previousVersion };
   }
 
   #refuse(variant: string, version: number | undefined, reason: RefusalReason, message: string): ApplyOutcome {
-    this.#o.metrics.snapshotsRefused.inc({ variant, reason });
+    // The label is bounded: a name from an unverified message key would let anyone who can write
+    // to the topic create series at will.
+    this.#o.metrics.snapshotsRefused.inc({ variant: this.#o.variants.has(variant) ? variant : 'other', reason });
     this.#o.logger.warn({ variant, version, reason, detail: message }, 'snapshot refused; the previous version keeps answering');
     return { applied: false, variant, version, reason, message };
   }
+}
+
+/**
+ * What this replica's configuration allows per variant: the configured method, built here at its
+ * identity initialisation to learn the options (hence every shape) serving would build it with,
+ * and the side capacity the configuration sets. Snapshots for any other variant are refused.
+ */
+export async function configuredBounds(
+  variants: readonly { name: string; method: MethodName }[],
+  backbone: Backbone,
+  itemIds: readonly string[],
+  maxSideCapacity: number,
+): Promise<Map<string, VariantBounds>> {
+  const bounds = new Map<string, VariantBounds>();
+  for (const { name, method } of variants) {
+    const probe = createAdaptation(method, backbone, new ItemCatalogue(itemIds, 0));
+    try {
+      const { options } = await probe.serialize();
+      bounds.set(name, Object.freeze({ method, options: Object.freeze({ ...options }), maxSideCapacity }));
+    } finally {
+      probe.dispose();
+    }
+  }
+  return bounds;
 }

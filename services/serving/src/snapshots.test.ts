@@ -1,11 +1,9 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { AdapterSnapshot } from '@reco/stream';
 import { rankingMismatch } from '@reco/model/testing';
 import { LiveModel } from './live-model.js';
-import { restoreAdaptation } from './model-api.js';
+import { adaptationOf, restoreAdaptation, type AdapterSnapshot } from './model-api.js';
 import { recommendFromHistory, type ScoredItem } from './recommender.js';
-import { toSerializedAdaptation } from './snapshot-adaptation.js';
 import { startHarness, until, type Harness } from './testing/harness.js';
 import { makeSnapshot, tinyBackbone, type TinyBackbone } from './testing/tiny-backbone.js';
 
@@ -40,10 +38,8 @@ async function liveVersion(h: Harness, variant = 'ladder'): Promise<number | und
  * agree within float noise (rankingMismatch), not bit for bit.
  */
 async function offline(snapshot: AdapterSnapshot, history: string[], k = 10): Promise<ScoredItem[]> {
-  const adaptation = toSerializedAdaptation(snapshot);
-  if (!adaptation.ok) throw new Error(adaptation.message);
   const { backbone: model, itemIds } = backbone.checkpoint;
-  const live = new LiveModel({ ...snapshot.meta, publishedAt: snapshot.meta.publishedAt, appliedAt: 0 }, restoreAdaptation(adaptation.value, model, itemIds));
+  const live = new LiveModel({ ...snapshot.meta, publishedAt: snapshot.meta.publishedAt, appliedAt: 0 }, restoreAdaptation(adaptationOf(snapshot), model, itemIds));
   try {
     return await recommendFromHistory(live, history, k, history);
   } finally {

@@ -1,14 +1,16 @@
 import { describe, expect, it } from 'vitest';
 import { readUpdaterConfig } from './config.js';
 
+const KEY = 'cd'.repeat(32);
+
 describe('updater config', () => {
   it('has defaults for everything but the brokers', () => {
-    const config = readUpdaterConfig({ KAFKA_BROKERS: 'localhost:9092' });
+    const config = readUpdaterConfig({ KAFKA_BROKERS: 'localhost:9092', RECO_SNAPSHOT_KEY: KEY });
     expect(config.variants).toEqual([{ name: 'ladder', method: 'ladder' }]);
     expect(config.training).toMatchObject({ batchSize: 64, publishIntervalMs: 5000, publishMaxSteps: 200 });
     expect(config.groupId).toBe('reco-updater');
     expect(config).toMatchObject({ backboneEngine: 'auto', ortThreads: 1, backboneCacheEntries: 20_000, shutdownTimeoutMs: 20_000 });
-    expect(readUpdaterConfig({ KAFKA_BROKERS: 'b:9092', RECO_BACKBONE_ENGINE: 'tfjs', RECO_ORT_THREADS: '2', RECO_BACKBONE_CACHE_ENTRIES: '0' })).toMatchObject({
+    expect(readUpdaterConfig({ KAFKA_BROKERS: 'b:9092', RECO_SNAPSHOT_KEY: KEY, RECO_BACKBONE_ENGINE: 'tfjs', RECO_ORT_THREADS: '2', RECO_BACKBONE_CACHE_ENTRIES: '0' })).toMatchObject({
       backboneEngine: 'tfjs',
       ortThreads: 2,
       backboneCacheEntries: 0,
@@ -28,6 +30,13 @@ describe('updater config', () => {
     [{ RECO_ORT_THREADS: '0' }, 'RECO_ORT_THREADS must be an integer'],
     [{ RECO_SHUTDOWN_TIMEOUT_MS: '5' }, 'RECO_SHUTDOWN_TIMEOUT_MS must be an integer'],
   ])('refuses %j', (env, message) => {
-    expect(() => readUpdaterConfig({ KAFKA_BROKERS: 'localhost:9092', ...env })).toThrow(message);
+    expect(() => readUpdaterConfig({ KAFKA_BROKERS: 'localhost:9092', RECO_SNAPSHOT_KEY: KEY, ...env })).toThrow(message);
+  });
+
+  it('refuses to start without a snapshot key unless insecure mode is asked for by name', () => {
+    expect(readUpdaterConfig({ KAFKA_BROKERS: 'b:9092', RECO_SNAPSHOT_KEY: KEY }).snapshotTrust).toEqual({ mode: 'signed', key: Buffer.from(KEY, 'hex') });
+    expect(readUpdaterConfig({ KAFKA_BROKERS: 'b:9092', RECO_SNAPSHOT_INSECURE: '1' }).snapshotTrust).toEqual({ mode: 'insecure' });
+    expect(() => readUpdaterConfig({ KAFKA_BROKERS: 'b:9092' })).toThrow(/RECO_SNAPSHOT_KEY is not set/);
+    expect(() => readUpdaterConfig({ KAFKA_BROKERS: 'b:9092', RECO_SNAPSHOT_KEY: 'cd'.repeat(8) })).toThrow(/8 bytes; at least 32/);
   });
 });

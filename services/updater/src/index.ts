@@ -1,6 +1,6 @@
 export { buildApp, type UpdaterDeps as UpdaterAppDeps } from './app.js';
 export { readUpdaterConfig, type TrainingSettings, type UpdaterConfig, type VariantSpec } from './config.js';
-export { readLatestSnapshots } from './latest-snapshots.js';
+export { readLatestSnapshots, type ResumeCheck } from './latest-snapshots.js';
 export { createUpdaterMetrics, type UpdaterMetrics } from './metrics.js';
 export { Updater, type UpdaterDeps } from './updater.js';
 export { VariantTrainer, type PublishedSnapshot } from './variant-trainer.js';

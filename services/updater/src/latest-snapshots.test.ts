@@ -1,6 +1,8 @@
 import { silentLogger, type Kafka } from '@reco/stream';
 import { describe, expect, it } from 'vitest';
-import { readLatestSnapshots } from './latest-snapshots.js';
+import { readLatestSnapshots, type ResumeCheck } from './latest-snapshots.js';
+
+const check: ResumeCheck = { trust: { mode: 'insecure' }, expect: { backboneId: 'b', itemCount: 1, dim: 1, variants: new Map() } };
 
 /**
  * A Kafka whose admin answers fetchTopicOffsets from a script: enough to drive the start-up read
@@ -33,7 +35,7 @@ describe('readLatestSnapshots at start-up', () => {
       },
       () => [{ partition: 0, high: '0', low: '0', offset: '0' }],
     ]);
-    expect(await readLatestSnapshots(kafka, 'reco.adapters', silentLogger)).toEqual(new Map());
+    expect(await readLatestSnapshots(kafka, 'reco.adapters', silentLogger, check)).toEqual(new Map());
     expect(calls()).toBe(2);
   });
 
@@ -43,7 +45,7 @@ describe('readLatestSnapshots at start-up', () => {
         throw new TypeError('offsets is not iterable');
       },
     ]);
-    await expect(readLatestSnapshots(kafka, 'reco.adapters', silentLogger)).rejects.toThrow('offsets is not iterable');
+    await expect(readLatestSnapshots(kafka, 'reco.adapters', silentLogger, check)).rejects.toThrow('offsets is not iterable');
     expect(calls()).toBe(1);
   });
 });

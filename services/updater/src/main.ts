@@ -2,7 +2,7 @@ import { CachedBackboneRunner, countLookupsInto, createBackboneRunner, initBacke
 import { consoleLogger, createKafkaClient, ensureTopics, topicSpecs, withRetries } from '@reco/stream';
 import { buildApp } from './app.js';
 import { readUpdaterConfig } from './config.js';
-import { readLatestSnapshots } from './latest-snapshots.js';
+import { readLatestSnapshots, type ResumeCheck } from './latest-snapshots.js';
 import { createUpdaterMetrics } from './metrics.js';
 import { Updater } from './updater.js';
 import { VariantTrainer } from './variant-trainer.js';
@@ -30,8 +30,22 @@ const ensured = await withRetries(
 for (const warning of ensured.warnings) logger.warn({}, warning);
 await admin.disconnect();
 
-const latest = await readLatestSnapshots(kafka, specs.adapters.name, logger);
 const metrics = createUpdaterMetrics();
+const trust = config.snapshotTrust;
+if (trust.mode === 'insecure') logger.warn({}, 'RECO_SNAPSHOT_INSECURE: snapshots are published unsigned and resumed from unverified (development only)');
+// Resume only from what the snapshot owner verifies and what fits this updater: its variants and
+// methods, its backbone, a side table no bigger than it would make. Anything else is skipped.
+const resumeCheck: ResumeCheck = {
+  trust,
+  expect: {
+    backboneId: checkpoint.backboneId,
+    itemCount: checkpoint.itemIds.length,
+    dim: checkpoint.backbone.config.dim,
+    variants: new Map(config.variants.map((spec) => [spec.name, { method: spec.method, maxSideCapacity: config.training.sideCapacity }])),
+  },
+  onSkip: (variant, reason) => metrics.snapshotsSkipped.inc({ variant, reason }),
+};
+const latest = await readLatestSnapshots(kafka, specs.adapters.name, logger, resumeCheck);
 // Ladder variants run the frozen backbone outside the tape, on the engine; one cache behind them
 // all means a click is run once however many ladder variants train on it.
 const engine = await createBackboneRunner(checkpoint.backbone, { engine: config.backboneEngine, threads: config.ortThreads, log: (message) => logger.info({}, message) });
@@ -44,7 +58,18 @@ const runner =
     : engine.runner;
 const variants = config.variants.map((spec) => {
   const resumeFrom = latest.get(spec.name);
-  return VariantTrainer.create({ spec, checkpoint, settings: config.training, runner, ...(resumeFrom ? { resumeFrom } : {}) });
+  if (resumeFrom === undefined) return VariantTrainer.create({ spec, checkpoint, settings: config.training, runner });
+  try {
+    const resumed = VariantTrainer.create({ spec, checkpoint, settings: config.training, runner, resumeFrom });
+    logger.info({ variant: spec.name, version: resumeFrom.meta.version, offsets: resumeFrom.meta.offsets, rollback: resumeFrom.meta.rollback }, 'resuming from the latest verified snapshot');
+    return resumed;
+  } catch (error) {
+    // Verified but not loadable (tensor names this build does not know): a crash here would repeat
+    // on every restart, so the variant starts over instead, loudly.
+    metrics.snapshotsSkipped.inc({ variant: spec.name, reason: 'shape_mismatch' });
+    logger.warn({ variant: spec.name, version: resumeFrom.meta.version, err: String(error) }, 'latest verified snapshot does not load; starting this variant at identity');
+    return VariantTrainer.create({ spec, checkpoint, settings: config.training, runner });
+  }
 });
 const producer = kafka.producer({ allowAutoTopicCreation: false, idempotent: true, maxInFlightRequests: 1 });
 await withRetries('connecting the producer', () => producer.connect(), { logger });
@@ -52,7 +77,7 @@ await withRetries('connecting the producer', () => producer.connect(), { logger 
 // since start must still be noticed.
 for (const spec of config.variants) metrics.lastPublishTime.set({ variant: spec.name }, Date.now() / 1000);
 
-const updater = new Updater({ kafka, producer, topics: specs, groupId: config.groupId, sessionTimeoutMs: config.sessionTimeoutMs, historyLookback: config.historyLookback, variants, metrics, logger });
+const updater = new Updater({ kafka, producer, topics: specs, groupId: config.groupId, sessionTimeoutMs: config.sessionTimeoutMs, historyLookback: config.historyLookback, variants, metrics, logger, trust });
 const app = await buildApp({ logger: { level: config.logLevel }, registry: metrics.registry, consumer: () => updater.health() });
 await app.listen({ host: config.host, port: config.port });
 await updater.start();

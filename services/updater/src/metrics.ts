@@ -33,6 +33,18 @@ export function createUpdaterMetrics(options: { defaultMetrics?: boolean } = {})
       labelNames: ['variant', 'reason'],
       registers,
     }),
+    snapshotsSkipped: new Counter({
+      name: 'reco_updater_snapshots_skipped_total',
+      help: 'Snapshots on reco.adapters the updater would not resume from at start-up (unverified, another backbone or method...), by reason',
+      labelNames: ['variant', 'reason'],
+      registers,
+    }),
+    rollbacksAdopted: new Counter({
+      name: 'reco_updater_rollbacks_adopted_total',
+      help: 'Rollback records (from serving) the updater continued training from',
+      labelNames: ['variant'],
+      registers,
+    }),
     liveVersion: new Gauge({ name: 'reco_live_version', help: 'Latest published snapshot version', labelNames: ['variant'], registers }),
     lastPublishTime: new Gauge({ name: 'reco_updater_last_publish_timestamp_seconds', help: 'When the latest snapshot was published (set to the start time until the first publish, so a variant that never publishes is noticed)', labelNames: ['variant'], registers }),
     // The consumer seam's series, with the same names and labels as serving's, for the alert rules.

@@ -1,5 +1,5 @@
+import { sealSnapshot, type SnapshotTrust } from '@reco/model';
 import {
-  encodeSnapshot,
   metricsObserver,
   sendWithinLimit,
   startEventConsumer,
@@ -24,6 +24,8 @@ export interface UpdaterDeps {
   variants: readonly VariantTrainer[];
   metrics: UpdaterMetrics;
   logger: Logger;
+  /** Every snapshot is signed with the shared key before it is published (insecure: unsigned). */
+  trust: SnapshotTrust;
   now?: () => number;
   /**
    * How often an idle updater asks each variant's publish policy again. Batches ask too, but
@@ -202,7 +204,7 @@ export class Updater {
       return;
     }
     const { meta } = outcome.snapshot;
-    await sendWithinLimit(producer, topics.adapters, [{ key: meta.variant, value: encodeSnapshot(outcome.snapshot) }]);
+    await sendWithinLimit(producer, topics.adapters, [{ key: meta.variant, value: sealSnapshot(outcome.snapshot, this.#deps.trust) }]);
     metrics.snapshotsPublished.inc(labels);
     metrics.liveVersion.set(labels, meta.version);
     metrics.lastPublishTime.set(labels, now / 1000);

@@ -125,6 +125,31 @@ export { ReplayBuffer, type ReplayBufferOptions } from './replay-buffer.js';
 export { PrequentialTracker, type PrequentialFigures, type PrequentialOptions, type PrequentialWindow } from './prequential.js';
 export { publishDecision, type PublishDecision, type PublishPolicy, type PublishReason, type PublishState } from './publish-policy.js';
 export { pairedRankingNoise, validateCandidate, type GateConfig, type GateDecision, type GateFigures, type GateInput, type GateRejection, type HoldoutRanking, type RankingNoise } from './validation-gate.js';
-export { fromMessageParts, toMessageParts, type AdaptationMessageParts } from './adaptation/snapshot-message.js';
+// The one owner of snapshots: build, sign, verify, decode, check (docs/snapshots.md).
+export {
+  SNAPSHOT_FORMAT_VERSION,
+  SNAPSHOT_MAGIC,
+  SnapshotFormatError,
+  openSnapshot,
+  sealSnapshot,
+  type AdapterSnapshot,
+  type OpenRefusal,
+  type OpenedSnapshot,
+  type RollbackNote,
+  type SnapshotMeta,
+  type SnapshotTensor,
+} from './snapshot/snapshot-wire.js';
+export { MIN_SNAPSHOT_KEY_BYTES, SnapshotKeyError, isInsecureFlag, snapshotTrust, type SnapshotTrust } from './snapshot/snapshot-key.js';
+export {
+  adaptationOf,
+  buildSnapshot,
+  checkSnapshot,
+  type CheckedSnapshot,
+  type ContentRefusal,
+  type SnapshotExpectations,
+  type SnapshotStamp,
+  type VariantBounds,
+} from './snapshot/snapshot-content.js';
+export { SNAPSHOT_REFUSALS, readSnapshot, type ReadSnapshot, type SnapshotRefusal } from './snapshot/read-snapshot.js';
 export { parseVariants, type VariantSpec } from './adaptation/variant-spec.js';
 export * from './onnx/index.js';

@@ -41,15 +41,6 @@ export { CONSUMER_BACKOFF, startTopicConsumer, type ConsumerObserver, type Topic
 export { consumerNotReadyReason, metricsObserver, type ConsumerHealth, type ConsumerMetrics, type ConsumerState } from './consumer-health.js';
 export { KAFKA_VERSION, defaultCacheDir, ensureKafkaJars } from './local-kafka/kafka-jars.js';
 export { startLocalKafka, type LocalKafka, type LocalKafkaOptions } from './local-kafka/local-kafka.js';
-export {
-  SNAPSHOT_FORMAT_VERSION,
-  SNAPSHOT_MAGIC,
-  SnapshotFormatError,
-  decodeSnapshot,
-  encodeSnapshot,
-  type AdapterSnapshot,
-  type SnapshotMeta,
-  type SnapshotTensor,
-} from './snapshot-codec.js';
+// Snapshots (format, signature, checks) belong to @reco/model's snapshot owner; stream only carries them.
 export { readToEnd } from './read-to-end.js';
 export { START_UP_BACKOFF, backoffDelay, errorSummary, withRetries, type Backoff, type RetryOptions } from './with-retries.js';

@@ -1,6 +1,6 @@
 import type { FastifyInstance } from 'fastify';
 import type { Admin, Kafka, Producer } from 'kafkajs';
-import { createKafkaClient, encodeSnapshot, ensureTopics, readKafkaConfig, sendWithinLimit, silentLogger, topicSpecs, type AdapterSnapshot, type TopicSpec } from '@reco/stream';
+import { createKafkaClient, ensureTopics, readKafkaConfig, sendWithinLimit, silentLogger, topicSpecs, type TopicSpec } from '@reco/stream';
 import { testKafkaBrokers, uniqueName } from '@reco/stream/testing';
 import { buildApp } from '../app.js';
 import { startServingEngine, type EngineSettings, type ServingEngine } from '../backbone-engine.js';
@@ -12,11 +12,22 @@ import { ServingMetrics } from '../metrics.js';
 import { PopularityCounter } from '../popularity.js';
 import { withRetries } from '@reco/stream';
 import type { ReadinessCheck } from '../routes/health.js';
-import { SnapshotApplier } from '../snapshot-applier.js';
+import { configuredBounds, SnapshotApplier } from '../snapshot-applier.js';
+import { sealSnapshot, snapshotTrust, type AdapterSnapshot, type MethodName, type SnapshotTrust } from '../model-api.js';
 import { startSnapshotConsumer, type RunningSnapshotConsumer } from '../snapshot-consumer.js';
 import type { TinyBackbone } from './tiny-backbone.js';
 
 export const ADMIN_TOKEN = 'test-admin-token';
+/** The signing key of every serving test (64 hex characters = 32 bytes, the minimum). */
+export const TEST_SNAPSHOT_KEY = '5e'.repeat(32);
+export const TEST_TRUST: SnapshotTrust = snapshotTrust(TEST_SNAPSHOT_KEY, false);
+/** The variants the harness's applier is configured with (like RECO_VARIANTS=ladder,lora). */
+export const HARNESS_VARIANTS: readonly { name: string; method: MethodName }[] = [
+  { name: 'ladder', method: 'ladder' },
+  { name: 'lora', method: 'lora' },
+];
+/** RECO_SIDE_CAPACITY of the harness's applier. */
+export const HARNESS_SIDE_CAPACITY = 16;
 
 export interface Harness {
   app: FastifyInstance;
@@ -34,7 +45,10 @@ export interface Harness {
   engine: ServingEngine;
   snapshots?: RunningSnapshotConsumer;
   historyConsumer?: RunningHistoryConsumer;
+  /** Signs with the test key and publishes, as the updater does. */
   publish(snapshot: AdapterSnapshot): Promise<void>;
+  /** Publishes bytes as they are (forged, unsigned, truncated...) under a message key. */
+  publishRaw(key: string, value: Buffer): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -93,7 +107,10 @@ export async function startHarness(
     metrics,
     engine,
     publish: async (snapshot) => {
-      await sendWithinLimit(publisher, topics.adapters, [{ key: snapshot.meta.variant, value: encodeSnapshot(snapshot) }]);
+      await sendWithinLimit(publisher, topics.adapters, [{ key: snapshot.meta.variant, value: sealSnapshot(snapshot, TEST_TRUST) }]);
+    },
+    publishRaw: async (key, value) => {
+      await sendWithinLimit(publisher, topics.adapters, [{ key, value }]);
     },
     close: async () => {
       await Promise.allSettled([harness.snapshots?.stop(), harness.historyConsumer?.stop()]);
@@ -104,7 +121,8 @@ export async function startHarness(
   };
   await options.beforeConsumers?.(harness);
   if (options.consumeSnapshots === true) {
-    const applier = new SnapshotApplier({ backbone: model, backboneId, itemIds, models, metrics, logger: silentLogger, fast });
+    const variants = await configuredBounds(HARNESS_VARIANTS, model, itemIds, HARNESS_SIDE_CAPACITY);
+    const applier = new SnapshotApplier({ backbone: model, backboneId, itemIds, models, metrics, logger: silentLogger, fast, trust: TEST_TRUST, variants, maxVersionJump: 1000 });
     harness.snapshots = await startSnapshotConsumer({ kafka, adapters: topics.adapters, groupId: uniqueName('snapshots'), applier, metrics, logger: silentLogger });
   }
   if (options.consumeHistory === true) {
@@ -120,6 +138,17 @@ export async function startHarness(
     });
   }
   return harness;
+}
+
+/**
+ * An applier configured like the harness's consumer's (test key, HARNESS_VARIANTS, side capacity
+ * HARNESS_SIDE_CAPACITY), for tests that apply snapshots without the topic; `apply` signs first.
+ */
+export async function harnessApplier(h: Pick<Harness, 'models' | 'metrics' | 'engine'>, backbone: TinyBackbone, options: { maxVersionJump?: number } = {}): Promise<SnapshotApplier & { apply(snapshot: AdapterSnapshot): ReturnType<SnapshotApplier['applyMessage']> }> {
+  const { backbone: model, itemIds, backboneId } = backbone.checkpoint;
+  const variants = await configuredBounds(HARNESS_VARIANTS, model, itemIds, HARNESS_SIDE_CAPACITY);
+  const applier = new SnapshotApplier({ backbone: model, backboneId, itemIds, models: h.models, metrics: h.metrics, logger: silentLogger, fast: h.engine.fast, trust: TEST_TRUST, variants, maxVersionJump: options.maxVersionJump ?? 1000 });
+  return Object.assign(applier, { apply: (snapshot: AdapterSnapshot) => applier.applyMessage(sealSnapshot(snapshot, TEST_TRUST), Buffer.from(snapshot.meta.variant)) });
 }
 
 /** Polls until `check` returns a value (not undefined), or fails after `timeoutMs`. */

@@ -7,7 +7,7 @@ import { testKafkaBrokers } from '@reco/stream/testing';
 import { readServingConfig } from '../config.js';
 import { Backbone, initBackend, saveCheckpoint } from '../model-api.js';
 import { startServingRuntime, type ServingRuntime } from '../runtime.js';
-import { until } from './harness.js';
+import { TEST_SNAPSHOT_KEY, until } from './harness.js';
 import { TINY_SHAPE } from './tiny-backbone.js';
 
 export const REPLICA_ADMIN_TOKEN = 'replica-admin-token';
@@ -48,6 +48,7 @@ export async function startReplica(options: { backboneDir: string; topicPrefix: 
     RECO_ADMIN_TOKEN: REPLICA_ADMIN_TOKEN,
     RECO_VARIANTS: 'ladder',
     RECO_ORT_THREADS: '1',
+    RECO_SNAPSHOT_KEY: TEST_SNAPSHOT_KEY,
     ...options.env,
   };
   const runtime = await startServingRuntime(readServingConfig(env), { logger: false });

@@ -2,9 +2,7 @@ import { mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createRng } from '@reco/data';
-import type { AdapterSnapshot } from '@reco/stream';
-import { Backbone, createAdaptation, initBackend, ItemCatalogue, loadCheckpoint, saveCheckpoint, type LoadedCheckpoint, type MethodName } from '../model-api.js';
-import { toAdapterSnapshot } from '../snapshot-adaptation.js';
+import { Backbone, buildSnapshot, createAdaptation, initBackend, ItemCatalogue, loadCheckpoint, saveCheckpoint, type AdapterSnapshot, type LoadedCheckpoint, type MethodName } from '../model-api.js';
 
 /**
  * A small random-initialised backbone saved as a real checkpoint: serving never trains, so a
@@ -32,6 +30,8 @@ export interface SnapshotSpec {
   method?: MethodName;
   version: number;
   seed?: number;
+  /** Side table slots (default 4). */
+  sideCapacity?: number;
   backboneId?: string;
   sideItems?: string[];
   newestEventTs?: number | null;
@@ -45,14 +45,14 @@ export interface SnapshotSpec {
  */
 export async function makeSnapshot(backbone: TinyBackbone, spec: SnapshotSpec): Promise<AdapterSnapshot> {
   const { checkpoint } = backbone;
-  const catalogue = new ItemCatalogue(checkpoint.itemIds, 4);
+  const catalogue = new ItemCatalogue(checkpoint.itemIds, spec.sideCapacity ?? 4);
   for (const id of spec.sideItems ?? []) catalogue.ensureSlot(id);
   const method = createAdaptation(spec.method ?? 'ladder', checkpoint.backbone, catalogue, { seed: spec.seed ?? spec.version });
   const serialized = await method.serialize();
   method.dispose();
   const rng = createRng(1000 + (spec.seed ?? spec.version));
   for (const t of serialized.tensors) for (let i = 0; i < t.values.length; i++) t.values[i] = rng.normal() * 0.3;
-  const snapshot = toAdapterSnapshot(
+  const snapshot = buildSnapshot(
     {
       variant: spec.variant ?? 'ladder',
       version: spec.version,
