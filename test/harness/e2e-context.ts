@@ -52,8 +52,9 @@ export async function createE2eContext(label: string, options: { brokers?: strin
       backboneId: checkpoint.backboneId,
       itemCount: checkpoint.itemIds.length,
       dim: checkpoint.backbone.config.dim,
-      // Tests name variants after their method (RECO_VARIANTS=ladder, lora...).
-      variants: new Map(METHOD_NAMES.map((method) => [method, { method, maxSideCapacity: 10_000_000 }])),
+      // Tests name variants after their method (RECO_VARIANTS=ladder, lora...); 1000 is both
+      // services' default RECO_SIDE_CAPACITY, so this reads the latest snapshot as they do.
+      variants: new Map(METHOD_NAMES.map((method) => [method, { method, maxSideCapacity: 1000 }])),
     },
   };
   return {

@@ -5,6 +5,12 @@ import { readToEnd, withRetries, type Kafka, type Logger } from '@reco/stream';
 export interface ResumeCheck {
   trust: SnapshotTrust;
   expect: SnapshotExpectations;
+  /**
+   * How far ahead of the variant's previous record (in log order) a version may jump: serving's
+   * RECO_SNAPSHOT_MAX_VERSION_JUMP rule, so the updater never resumes from a record serving would
+   * refuse (it would then publish versions serving refuses for good). Default 10,000, serving's.
+   */
+  maxVersionJump?: number;
   /** Called for each record that cannot be resumed from (for reco_updater_snapshots_skipped_total). */
   onSkip?: (variant: string, reason: SnapshotRefusal) => void;
 }
@@ -12,9 +18,8 @@ export interface ResumeCheck {
 /**
  * The newest snapshot of each configured variant on the (compacted) adapters topic that the
  * snapshot owner verifies and that fits this updater (signature, variant, method, backbone,
- * shapes), as of now. Until the cleaner runs, older versions of a key are still in the log, so the
- * highest verified version wins rather than the last one read; a rollback record is a snapshot
- * like any other, with the newest version, so a restart continues from the rolled-back parameters.
+ * shapes, version newer than the last and not implausibly far ahead), as of now. Until the cleaner
+ * runs, older versions of a key are still in the log; they come first, and a replayed one is stale.
  *
  * A record that fails verification or does not fit (forged, unsigned, another backbone, another
  * method) is skipped with a warning and a count, never a reason to stop: refusing to start over it
@@ -32,7 +37,10 @@ export async function readLatestSnapshots(kafka: Kafka, topic: string, logger: L
       const skipped: Array<{ variant: string; reason: SnapshotRefusal }> = [];
       await readToEnd(kafka, topic, (message, partition) => {
         if (message.value === null) return; // a tombstone: the variant was retired
-        const read = readSnapshot(message.value, message.key, check.trust, check.expect);
+        // The same version rule as serving, in the same (log) order: a replayed older record is
+        // stale, an implausible jump is refused, so both services agree on what the latest is.
+        const versions = { newest: (variant: string) => latest.get(variant)?.meta.version, maxJump: check.maxVersionJump ?? 10_000 };
+        const read = readSnapshot(message.value, message.key, check.trust, { ...check.expect, versions });
         if (!read.ok) {
           // Other services' variants share the topic: not this updater's business, not a warning.
           if (read.reason === 'unknown_variant') return;
@@ -41,8 +49,7 @@ export async function readLatestSnapshots(kafka: Kafka, topic: string, logger: L
           logger.warn({ partition, offset: message.offset, variant: read.variant, version: read.version, reason: read.reason, detail: read.message }, 'skipping a snapshot that cannot be resumed from');
           return;
         }
-        const current = latest.get(read.variant);
-        if (!current || read.version > current.meta.version) latest.set(read.variant, read.snapshot);
+        latest.set(read.variant, read.snapshot);
       });
       // Counted once the read succeeded, so a retried read does not count a record twice.
       for (const { variant, reason } of skipped) check.onSkip?.(variant, reason);
