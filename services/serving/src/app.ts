@@ -14,6 +14,7 @@ import { kafkaPlugin } from './plugins/kafka.js';
 import { liveModelsPlugin } from './plugins/live-models.js';
 import { metricsPlugin } from './plugins/metrics.js';
 import type { PopularityCounter } from './popularity.js';
+import { dashboardRoutes } from './routes/dashboard.js';
 import { eventRoutes } from './routes/events.js';
 import { healthRoutes, type ReadinessCheck } from './routes/health.js';
 import { itemRoutes } from './routes/items.js';
@@ -114,6 +115,7 @@ export async function buildApp(deps: ServingDeps): Promise<FastifyInstance> {
   if (deps.items !== undefined) await app.register(itemRoutes, { directory, topic: deps.items.topic, producer: deps.producer, adminToken: deps.adminToken });
   await app.register(eventRoutes);
   await app.register(modelRoutes, { adminToken: deps.adminToken });
+  await app.register(dashboardRoutes);
 
   deps.metrics.observe({ historyUsers: () => deps.history.users, historyEvents: () => deps.history.events, popularityItems: () => deps.popularity.size });
   for (const variant of deps.models.variants()) deps.metrics.liveVersion.set({ variant }, deps.models.current(variant)?.meta.version ?? 0);
