@@ -37,7 +37,9 @@ function figure(meta: LiveModelMeta, name: string): number | null {
  *
  * It watches the live-model registry rather than being told about swaps: the registry is the one
  * owner of what answers, so reading it sees snapshot swaps and rollbacks alike, and the snapshot
- * path needs no dashboard hook. A change is noticed at the next `sample()` (about a second).
+ * path needs no dashboard hook. A change is noticed at the next `sample()` (each second, and on
+ * every GET /v1/dashboard), so a version that answered for less than that may get no point: the
+ * updater publishes seconds apart (RECO_PUBLISH_INTERVAL_MS), so in practice none is missed.
  */
 export class FigureSeries {
   readonly capacity: number;
