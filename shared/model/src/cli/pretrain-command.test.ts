@@ -5,7 +5,8 @@ import type { Interaction } from '@reco/data';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { initBackend } from '../backend.js';
 import { loadCheckpoint } from '../checkpoint.js';
-import { pretrainToCheckpoint } from './pretrain-command.js';
+import { defaultSchedule, pretrainToCheckpoint } from './pretrain-command.js';
+import { DEFAULT_PRETRAIN } from '../pretrain.js';
 
 let dir: string;
 
@@ -41,4 +42,11 @@ describe('pretrainToCheckpoint', () => {
       loaded.backbone.dispose();
     }
   }, 120_000);
+});
+
+describe('defaultSchedule', () => {
+  it('keeps the synthetic world on the default schedule and gives a real log twice the epochs', () => {
+    expect(defaultSchedule({ name: 'synthetic' })).toEqual({ epochs: DEFAULT_PRETRAIN.epochs, patience: DEFAULT_PRETRAIN.patience });
+    expect(defaultSchedule({ name: 'ratings.csv' })).toEqual({ epochs: 40, patience: 10 });
+  });
 });

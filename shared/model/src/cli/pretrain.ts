@@ -41,8 +41,9 @@ runCli(async () => {
   console.error(`pretraining on ${split.name}: ${split.pretrain.length} events before the stream (backend ${backend.name})`);
   const started = performance.now();
   const { result, backboneId } = await pretrainToCheckpoint(split, out, {
-    epochs: intOption(args.epochs, 'epochs', DEFAULT_PRETRAIN.epochs),
-    patience: intOption(args.patience, 'patience', DEFAULT_PRETRAIN.patience),
+    // Unset: the split's default schedule (defaultSchedule: longer for a real log than the synthetic world).
+    ...(args.epochs === undefined ? {} : { epochs: intOption(args.epochs, 'epochs', DEFAULT_PRETRAIN.epochs) }),
+    ...(args.patience === undefined ? {} : { patience: intOption(args.patience, 'patience', DEFAULT_PRETRAIN.patience) }),
     batchSize: intOption(args['batch-size'], 'batch-size', DEFAULT_PRETRAIN.batchSize),
     learningRate: numberOption(args.lr, 'lr', DEFAULT_PRETRAIN.learningRate),
     dropout: nonNegativeOption(args.dropout, 'dropout', DEFAULT_PRETRAIN.dropout),
