@@ -4,21 +4,25 @@
  *   1. a Kafka broker: KAFKA_BROKERS if set, else a local single-node Apache Kafka (Java 17 + Maven)
  *      whose data is kept in the cache folder across runs (`--fresh` wipes it);
  *   2. the topics (ensureTopics);
- *   3. a backbone: the cached one, or pretrained now on the synthetic world (progress shown);
+ *   3. a backbone: the cached one, or pretrained now on the synthetic world (progress shown), or
+ *      with `--data movielens` on ../shared/data/movielens-latest-small beside the repo (the real
+ *      data set's defaults; titles and categories from its movies.csv, kept in the checkpoint);
  *   4. the updater and serving, each as its own process, exactly as they run alone, sharing the
  *      cache folder's snapshot signing key (RECO_SNAPSHOT_KEY); a service that dies later is
  *      restarted with a growing delay while the broker and the other service keep running;
- *   5. a traffic simulator replaying the synthetic stream (`--no-simulate` turns it off).
+ *   5. a traffic simulator replaying the synthetic stream, or the real data set's later part (the
+ *      events after the pretraining split), in order (`--no-simulate` turns it off).
  * Ctrl-C (or SIGTERM) stops everything (simulator, services, broker) within 10 s and leaves no
  * process behind; the broker's data stays for the next run.
  *
- * Flags: --no-simulate  --clicks-per-second N (default 20)  --port N (serving, default 8080)
+ * Flags: --data synthetic|movielens|<folder with ratings.csv> (default synthetic)  --no-simulate  --clicks-per-second N (default 20)  --port N (serving, default 8080)
  *        --updater-port N (default 9464)  --variants ladder,lora,bitfit (default ladder,lora)
  *        --cache-dir DIR (default <repo>/.cache)  --fresh (start with empty broker data)
  */
-import type { ChildProcess } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { join } from 'node:path';
+import { existsSync } from 'node:fs';
+import { basename, join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import type { LocalKafka } from '@reco/stream';
 import { startService } from './lib/service-process.js';
@@ -26,7 +30,7 @@ import { ServiceSupervisor } from './lib/service-supervisor.js';
 import { ensureSnapshotKey } from './lib/snapshot-key.js';
 import { ensureBackbone, prepareStack, repoRoot } from './lib/stack.js';
 import { startCache } from './lib/start-cache.js';
-import { startTrafficSimulator } from './traffic-simulator.js';
+import { PRETRAIN_FRACTION, replayOf, startTrafficSimulator } from './traffic-simulator.js';
 
 const { values: flags } = parseArgs({
   options: {
@@ -38,11 +42,27 @@ const { values: flags } = parseArgs({
     variants: { type: 'string', default: 'ladder,lora' },
     'cache-dir': { type: 'string', default: join(repoRoot, '.cache') },
     fresh: { type: 'boolean', default: false },
+    data: { type: 'string', default: 'synthetic' },
   },
 });
 const env = process.env;
 const say = (message: string): void => void process.stdout.write(`[start] ${message}\n`);
 const cache = startCache(flags['cache-dir']);
+
+/** The real data set `--data movielens` names: beside the repo, never inside it. */
+const MOVIELENS_DIR = resolve(repoRoot, '..', 'shared', 'data', 'movielens-latest-small');
+
+/** Which data the product runs on: the synthetic world, or a folder holding a ratings.csv. */
+function chosenData(spec: string): { kind: 'synthetic' } | { kind: 'real'; dir: string; name: string } {
+  if (spec === 'synthetic') return { kind: 'synthetic' };
+  const dir = spec === 'movielens' ? MOVIELENS_DIR : resolve(spec);
+  if (!existsSync(join(dir, 'ratings.csv'))) {
+    const where = spec === 'movielens' ? `MovieLens latest-small is expected at ${dir} (ratings.csv and movies.csv, from https://grouplens.org/datasets/movielens/latest/)` : `no ratings.csv in ${dir}`;
+    say(`--data ${spec}: ${where}; nothing was started. Without it, \`npm start\` runs on the synthetic world.`);
+    process.exit(2);
+  }
+  return { kind: 'real', dir, name: basename(dir) };
+}
 
 // Ctrl-C must be done within 10 s: the services get 6 s to finish their last publish and leave
 // their groups, the broker what is left of 9 s for a clean shutdown, and at 9.5 s whatever still
@@ -87,11 +107,34 @@ process.on('SIGTERM', () => void shutdown(0, 'SIGTERM'));
 // A closed terminal: stop as on Ctrl-C (the broker runs in its own process group and would not hear it).
 process.on('SIGHUP', () => void shutdown(0, 'terminal closed'));
 
+const data = chosenData(flags.data);
+
+/**
+ * A real data set's backbone: RECO_BACKBONE_DIR, else `<cache>/backbones/<folder name>`,
+ * pretrained now with the pretrain CLI's defaults for real data (its progress bar shows; this
+ * takes longer than the synthetic world). The checkpoint keeps the data set's titles and categories.
+ */
+async function ensureRealBackbone(dir: string, name: string): Promise<string> {
+  const out = resolve(env.RECO_BACKBONE_DIR ?? cache.backboneDir(name));
+  if (existsSync(join(out, 'manifest.json'))) {
+    say(`using the ${name} backbone at ${out}`);
+    return out;
+  }
+  say(`no backbone at ${out}: pretraining one on ${dir} (the first ${Math.round(PRETRAIN_FRACTION * 100)}% of its events; several minutes on 2 cores)`);
+  await new Promise<void>((done, fail) => {
+    const child = spawn(process.execPath, ['--conditions=@reco/source', '--import', 'tsx', 'shared/model/src/cli/pretrain.ts', '--data', dir, '--out', out], { cwd: repoRoot, env, stdio: 'inherit' });
+    pretraining = child;
+    child.once('exit', (code) => (code === 0 ? done() : fail(new Error(`pretraining on ${name} failed with exit code ${code}`))));
+  });
+  return out;
+}
+
 try {
   // 1-3. Broker, topics, backbone, signing key
   const stack = await prepareStack({ env, topicPrefix: env.RECO_TOPIC_PREFIX ?? '', say, keptBrokerData: { dir: cache.kafkaDir, fresh: flags.fresh } });
   broker = stack.localBroker;
-  const backboneDir = await ensureBackbone({ env, say, defaultDir: cache.backboneDir('synthetic'), onChild: (child) => (pretraining = child) });
+  const backboneDir =
+    data.kind === 'synthetic' ? await ensureBackbone({ env, say, defaultDir: cache.backboneDir('synthetic'), onChild: (child) => (pretraining = child) }) : await ensureRealBackbone(data.dir, data.name);
   const snapshotKey = env.RECO_SNAPSHOT_KEY ?? (await ensureSnapshotKey(cache.snapshotKeyFile, say));
   if (env.RECO_SNAPSHOT_KEY) say('using the snapshot signing key from RECO_SNAPSHOT_KEY');
 
@@ -127,19 +170,26 @@ try {
   const baseUrl = serving.url;
 
   // 5. Traffic
+  let exampleUser = 'u1';
   if (flags.simulate && !flags['no-simulate']) {
-    simulator = startTrafficSimulator({ baseUrl, clicksPerSecond: Number(flags['clicks-per-second']), log: say });
-    say(`traffic simulator: ${flags['clicks-per-second']} clicks/s from the synthetic stream (--no-simulate to turn off)`);
+    const replay = data.kind === 'real' ? await replayOf(data.dir) : undefined;
+    exampleUser = replay?.stream[0]?.userId ?? exampleUser;
+    simulator = startTrafficSimulator({ baseUrl, clicksPerSecond: Number(flags['clicks-per-second']), log: say, ...(replay === undefined ? {} : { stream: replay.stream }) });
+    const source = replay === undefined ? 'the synthetic stream' : `${replay.name}'s later part (${replay.stream.length} events, in order)`;
+    say(`traffic simulator: ${flags['clicks-per-second']} clicks/s from ${source} (--no-simulate to turn off)`);
+  } else if (data.kind === 'real') {
+    exampleUser = (await replayOf(data.dir)).stream[0]?.userId ?? exampleUser;
   }
   say(
     [
       'up and running:',
-      `  serving   ${baseUrl}   (API docs: ${baseUrl}/docs/json, metrics: ${baseUrl}/metrics)`,
+      `  dashboard ${baseUrl}/`,
+      `  serving   ${baseUrl}   (API docs: ${baseUrl}/docs, metrics: ${baseUrl}/metrics)`,
       `  updater   http://127.0.0.1:${flags['updater-port']}/metrics`,
       `  kafka     ${stack.brokers}${broker ? `   (data and broker.log in ${cache.kafkaDir})` : ''}`,
       `  cache     ${cache.root}`,
       'try:',
-      `  curl '${baseUrl}/v1/recommendations?userId=u1&k=5'`,
+      `  curl '${baseUrl}/v1/recommendations?userId=${encodeURIComponent(exampleUser)}&k=5'`,
       `  curl -X POST ${baseUrl}/v1/events -H 'content-type: application/json' -d '{"userId":"u1","itemId":"i42","type":"click","ts":'$(date +%s000)'}'`,
       `  curl ${baseUrl}/v1/models`,
       `  curl -X POST ${baseUrl}/v1/models/ladder/rollback -H 'authorization: Bearer ${adminToken}'`,

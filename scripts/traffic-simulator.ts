@@ -1,9 +1,11 @@
-import { createSyntheticWorld, type Interaction, type SyntheticWorldOptions } from '@reco/data';
+import { createSyntheticWorld, loadDataset, timeSplit, type Interaction, type SyntheticWorldOptions } from '@reco/data';
 
 export interface TrafficSimulatorOptions {
   /** Serving's base URL, e.g. http://127.0.0.1:8080 */
   baseUrl: string;
   world?: SyntheticWorldOptions;
+  /** Events to replay instead of the synthetic world's live stream (e.g. a real log's later part, `replayOf`). */
+  stream?: readonly Interaction[];
   /** Clicks posted per second (the synthetic stream is replayed in order at this rate). */
   clicksPerSecond: number;
   /** Events per POST /v1/events request. */
@@ -14,13 +16,28 @@ export interface TrafficSimulatorOptions {
 }
 
 /**
- * Replays the synthetic world's live stream against a running serving instance: clicks go to
- * POST /v1/events (stamped with the current time, so freshness is measurable), and a share of
- * users ask for recommendations. It loops over the stream until stopped.
+ * The share of a real log the backbone is pretrained on (the pretrain CLI's time split,
+ * DEFAULT_PRETRAIN_FRACTION in @reco/model's cli): the simulator replays the rest, so serving and
+ * the updater see events the backbone never trained on, in their original order.
+ */
+export const PRETRAIN_FRACTION = 0.7;
+
+/** A real data set's later part, as the pretrain CLI splits it (loaded the same way, by loadDataset). */
+export async function replayOf(dataset: string): Promise<{ name: string; stream: Interaction[] }> {
+  const loaded = await loadDataset(dataset);
+  const { after } = timeSplit(loaded.interactions, { fraction: PRETRAIN_FRACTION });
+  if (after.length === 0) throw new Error(`${loaded.name} has no events after its first ${PRETRAIN_FRACTION * 100}% to replay`);
+  return { name: loaded.name, stream: after };
+}
+
+/**
+ * Replays a stream against a running serving instance (the synthetic world's live stream unless
+ * `stream` is given): clicks go to POST /v1/events (stamped with the current time, so freshness
+ * is measurable), and a share of users ask for recommendations. It loops over the stream until stopped.
  */
 export function startTrafficSimulator(options: TrafficSimulatorOptions): { stop(): Promise<void>; stats(): { posted: number; failed: number; recommended: number } } {
-  const world = createSyntheticWorld(options.world);
-  const stream: readonly Interaction[] = world.stream;
+  const stream: readonly Interaction[] = options.stream ?? createSyntheticWorld(options.world).stream;
+  if (stream.length === 0) throw new Error('the traffic simulator has no events to replay');
   const batchSize = options.batchSize ?? 20;
   const tickMs = Math.max(10, Math.round((1000 * batchSize) / options.clicksPerSecond));
   let cursor = 0;
