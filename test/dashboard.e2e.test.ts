@@ -59,6 +59,23 @@ describe.skipIf(executablePath === undefined)('dashboard in a real browser', () 
       const response = await fetch(`${serving.url}/v1/events`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ events }) });
       expect(response.status).toBe(202);
     }
+    // Titles and categories through the items API (the synthetic world has none of its own), so
+    // the explorer shows what a catalogue with metadata looks like; they reach serving through reco.items.
+    const { world, checkpoint } = ctx.fixture;
+    const itemIds = checkpoint.itemIds.filter((id) => world.itemIds.includes(id));
+    for (let i = 0; i < itemIds.length; i += 25) {
+      await Promise.all(itemIds.slice(i, i + 25).map(async (id) => {
+        const body = { title: `Item ${id.replace(/^i/, '#')}`, categories: [`topic ${world.topicOfItem(id)}`] };
+        const put = await fetch(`${serving.url}/v1/items/${encodeURIComponent(id)}`, { method: 'PUT', headers: { 'content-type': 'application/json', authorization: `Bearer ${ADMIN_TOKEN}` }, body: JSON.stringify(body) });
+        expect(put.status, `PUT /v1/items/${id}`).toBeLessThan(300);
+        await put.body?.cancel();
+      }));
+    }
+    const lastItem = itemIds.at(-1)!;
+    await until('the items written to be served', async () => {
+      const item = (await (await fetch(`${serving.url}/v1/items/${encodeURIComponent(lastItem)}`)).json()) as { title?: string };
+      return item.title === undefined ? undefined : true;
+    }, 10_000, 100);
     // Three versions each, so the A/B charts hold lines (and the screenshot shows some learning).
     for (const variant of VARIANTS) await until(`three snapshots of ${variant} live in serving`, async () => ((await liveVersion(serving.url, variant)) >= 3 ? true : undefined), 60_000, 200);
   });
@@ -113,6 +130,9 @@ describe.skipIf(executablePath === undefined)('dashboard in a real browser', () 
     const listOf = (variant: string): Promise<string[]> => page.$$eval(`.list[data-variant="${variant}"] li`, (lis) => lis.map((li) => li.getAttribute('data-item') ?? ''));
     await page.waitForFunction((names: string[]) => names.every((n) => document.querySelectorAll(`.list[data-variant="${n}"] li`).length === 10), { timeout: 10_000 }, VARIANTS);
     const before = await listOf('ladder');
+    // Titles and scores as the API answered them, side by side per variant.
+    const firstRow = await page.$eval('.list[data-variant="ladder"] li', (li) => li.textContent ?? '');
+    expect(firstRow).toMatch(/^\d+\.\d{3}Item #\S+ i\S+topic \d+$/);
     const clicked = before[0]!;
 
     const clickedAt = Date.now();

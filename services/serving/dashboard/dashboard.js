@@ -115,7 +115,7 @@ function renderVariants(list) {
 function renderCharts(state) {
   for (const [id, field] of [['#chart-hr10', 'hr10'], ['#chart-ndcg10', 'ndcg10']]) {
     drawChart(document.querySelector(id), state.variants.map((v) => ({ name: v.variant, colour: colour(v.variant), points: stepPoints(v.series, field) })),
-      { empty: 'no published figures yet', format: (n) => n.toFixed(2) });
+      { empty: 'no published figures yet', format: (n) => String(+n.toFixed(3)) });
   }
   const traffic = state.traffic.series;
   const last = traffic.at(-1);
