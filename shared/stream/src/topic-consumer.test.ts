@@ -151,7 +151,8 @@ describe('the consumer seam over a real broker', () => {
       logger: silent(),
       eachBatch: async (batch) => void (handled += batch.messages.length),
     });
-    await new Promise((r) => setTimeout(r, 20));
+    // Stopped in the same tick as it started: it cannot have joined yet. (A 20 ms wait was
+    // enough for a join on an idle local broker, and the test then raced its own subject.)
     await consumer.stop();
     await expect(consumer.ready).rejects.toThrow('stopped before it joined');
     await produce(topic.name, 5, 10);
