@@ -152,6 +152,7 @@ export async function startServingRuntime(config: ServingConfig, options: { logg
       readiness,
       adminToken: config.adminToken,
       bodyLimitBytes: config.bodyLimitBytes,
+      http: config.http,
       metricsText: clusterMetricsText(metrics.registry),
     });
     log = app.log;
