@@ -1,4 +1,4 @@
-import { metricsObserver, startTopicConsumer, withRetries, type ConsumerHealth, type Kafka, type Logger, type TopicSpec } from '@reco/stream';
+import { CatchUp, endOffsetsNow, joinedReader, metricsObserver, startTopicConsumer, withRetries, type CatchingUpReader, type Kafka, type Logger, type TopicSpec } from '@reco/stream';
 import type { ItemDirectory } from './item-directory.js';
 import { decodeItemMessage } from './item-records.js';
 import type { ServingMetrics } from './metrics.js';
@@ -13,14 +13,8 @@ export interface ItemsConsumerOptions {
   logger: Logger;
 }
 
-export interface RunningItemsConsumer {
-  /** True once every record that existed at start has been applied (or refused). */
-  readonly caughtUp: boolean;
-  readonly whenCaughtUp: Promise<void>;
-  /** Running, reconnecting (after a broker restart, by itself) or failed: readiness reports it. */
-  health(): ConsumerHealth;
-  stop(): Promise<void>;
-}
+/** Caught up once every record that existed at start has been applied (or refused). */
+export type RunningItemsConsumer = CatchingUpReader;
 
 /**
  * Keeps the replica's item catalogue in step with `reco.items`, through the consumer seam of
@@ -34,30 +28,10 @@ export interface RunningItemsConsumer {
  */
 export async function startItemsConsumer(options: ItemsConsumerOptions): Promise<RunningItemsConsumer> {
   const { kafka, items, directory, logger, metrics } = options;
-  const ends = await withRetries(
-    'reading the items end offsets',
-    async () => {
-      const admin = kafka.admin();
-      await admin.connect();
-      try {
-        return await admin.fetchTopicOffsets(items.name);
-      } finally {
-        await admin.disconnect();
-      }
-    },
-    { logger },
+  const ends = await withRetries('reading the items end offsets', () => endOffsetsNow(kafka, items.name), { logger });
+  const catchUp = new CatchUp(ends, () =>
+    logger.info({ topic: items.name, items: directory.size, unavailable: directory.unavailable, titled: directory.titled }, 'items consumer caught up with the items topic'),
   );
-  const pending = new Map<number, bigint>();
-  for (const p of ends) if (BigInt(p.high) > BigInt(p.low)) pending.set(p.partition, BigInt(p.high));
-  let caughtUp = false;
-  let markCaughtUp: () => void = () => undefined;
-  const whenCaughtUp = new Promise<void>((resolve) => (markCaughtUp = resolve));
-  const checkCaughtUp = (): void => {
-    if (caughtUp || pending.size > 0) return;
-    caughtUp = true;
-    logger.info({ topic: items.name, items: directory.size, unavailable: directory.unavailable, titled: directory.titled }, 'items consumer caught up with the items topic');
-    markCaughtUp();
-  };
 
   let invalid = 0;
   const consumer = startTopicConsumer({
@@ -79,25 +53,9 @@ export async function startItemsConsumer(options: ItemsConsumerOptions): Promise
           logger.warn({ topic: items.name, partition: batch.partition, offset: message.offset, reason: decoded.reason, invalid }, 'item record refused');
         } else if (decoded.record === null) directory.forget(decoded.itemId, offset);
         else directory.apply(decoded.record, offset);
-        const end = pending.get(batch.partition);
-        if (end !== undefined && offset + 1n >= end) pending.delete(batch.partition);
+        catchUp.passed(batch.partition, offset);
       }
-      checkCaughtUp();
     },
   });
-  try {
-    await consumer.ready;
-  } catch (error) {
-    await consumer.stop().catch(() => undefined);
-    throw error;
-  }
-  checkCaughtUp();
-  return {
-    get caughtUp() {
-      return caughtUp;
-    },
-    whenCaughtUp,
-    health: () => consumer.health(),
-    stop: () => consumer.stop(),
-  };
+  return joinedReader(consumer, catchUp);
 }

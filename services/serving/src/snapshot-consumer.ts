@@ -1,4 +1,4 @@
-import { metricsObserver, startTopicConsumer, withRetries, type ConsumerHealth, type Kafka, type Logger, type TopicSpec } from '@reco/stream';
+import { CatchUp, endOffsetsNow, joinedReader, metricsObserver, startTopicConsumer, withRetries, type CatchingUpReader, type Kafka, type Logger, type TopicSpec } from '@reco/stream';
 import type { ServingMetrics } from './metrics.js';
 import type { SnapshotApplier } from './snapshot-applier.js';
 
@@ -12,15 +12,8 @@ export interface SnapshotConsumerOptions {
   logger: Logger;
 }
 
-export interface RunningSnapshotConsumer {
-  /** True once every snapshot that existed at start has been applied or refused. */
-  readonly caughtUp: boolean;
-  /** Resolves when `caughtUp` becomes true. */
-  readonly whenCaughtUp: Promise<void>;
-  /** Running, reconnecting (after a broker restart, by itself) or failed: readiness reports it. */
-  health(): ConsumerHealth;
-  stop(): Promise<void>;
-}
+/** Caught up once every snapshot that existed at start has been applied or refused. */
+export type RunningSnapshotConsumer = CatchingUpReader;
 
 /** Room for the largest snapshot plus batch framing: KafkaJS fetches 1 MiB per partition by default. */
 const FETCH_HEADROOM_BYTES = 1024 * 1024;
@@ -37,33 +30,12 @@ const FETCH_HEADROOM_BYTES = 1024 * 1024;
  */
 export async function startSnapshotConsumer(options: SnapshotConsumerOptions): Promise<RunningSnapshotConsumer> {
   const { kafka, adapters, logger, metrics } = options;
-  const ends = await withRetries(
-    'reading the adapters end offsets',
-    async () => {
-      const admin = kafka.admin();
-      await admin.connect();
-      try {
-        return await admin.fetchTopicOffsets(adapters.name);
-      } finally {
-        await admin.disconnect();
-      }
-    },
-    { logger },
-  );
-  const pending = new Map<number, bigint>();
-  for (const p of ends) if (BigInt(p.high) > BigInt(p.low)) pending.set(p.partition, BigInt(p.high));
-
-  let caughtUp = false;
-  let markCaughtUp: () => void = () => undefined;
-  const whenCaughtUp = new Promise<void>((resolve) => (markCaughtUp = resolve));
-  const checkCaughtUp = (): void => {
-    if (caughtUp || pending.size > 0) return;
-    caughtUp = true;
+  const ends = await withRetries('reading the adapters end offsets', () => endOffsetsNow(kafka, adapters.name), { logger });
+  metrics.snapshotsCaughtUp.set(0);
+  const catchUp = new CatchUp(ends, () => {
     metrics.snapshotsCaughtUp.set(1);
     logger.info({ topic: adapters.name }, 'snapshot consumer caught up with the adapters topic');
-    markCaughtUp();
-  };
-  metrics.snapshotsCaughtUp.set(0);
+  });
 
   const consumer = startTopicConsumer({
     kafka,
@@ -85,25 +57,9 @@ export async function startSnapshotConsumer(options: SnapshotConsumerOptions): P
           // message must not stop every later snapshot from arriving.
           logger.error({ err: error, partition: batch.partition, offset: message.offset }, 'snapshot could not be applied');
         }
-        const end = pending.get(batch.partition);
-        if (end !== undefined && BigInt(message.offset) + 1n >= end) pending.delete(batch.partition);
-        checkCaughtUp();
+        catchUp.passed(batch.partition, BigInt(message.offset));
       }
     },
   });
-  try {
-    await consumer.ready;
-  } catch (error) {
-    await consumer.stop().catch(() => undefined);
-    throw error;
-  }
-  checkCaughtUp();
-  return {
-    get caughtUp() {
-      return caughtUp;
-    },
-    whenCaughtUp,
-    health: () => consumer.health(),
-    stop: () => consumer.stop(),
-  };
+  return joinedReader(consumer, catchUp);
 }

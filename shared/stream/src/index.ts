@@ -43,4 +43,5 @@ export { KAFKA_VERSION, defaultCacheDir, ensureKafkaJars } from './local-kafka/k
 export { startLocalKafka, type LocalKafka, type LocalKafkaOptions } from './local-kafka/local-kafka.js';
 // Snapshots (format, signature, checks) belong to @reco/model's snapshot owner; stream only carries them.
 export { readToEnd } from './read-to-end.js';
+export { CatchUp, endOffsetsNow, joinedReader, type CatchingUpReader } from './catch-up.js';
 export { START_UP_BACKOFF, backoffDelay, errorSummary, withRetries, type Backoff, type RetryOptions } from './with-retries.js';

@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { Kafka, KafkaMessage } from 'kafkajs';
+import { endOffsetsNow } from './catch-up.js';
 import { StreamError } from './errors.js';
 
 /**
@@ -15,15 +16,7 @@ export async function readToEnd(
   onMessage: (message: KafkaMessage, partition: number) => void | Promise<void>,
   options: { timeoutMs?: number; groupIdPrefix?: string } = {},
 ): Promise<{ messages: number }> {
-  const admin = kafka.admin();
-  await admin.connect();
-  let ends: Map<number, bigint>;
-  try {
-    const offsets = await admin.fetchTopicOffsets(topic);
-    ends = new Map(offsets.filter((o) => BigInt(o.high) > BigInt(o.low)).map((o) => [o.partition, BigInt(o.high)]));
-  } finally {
-    await admin.disconnect();
-  }
+  const ends = await endOffsetsNow(kafka, topic);
   if (ends.size === 0) return { messages: 0 };
 
   const consumer = kafka.consumer({
