@@ -1,23 +1,12 @@
 import type { Kafka } from 'kafkajs';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { decodeEvent, fromDeadLetterMessage, type DeadLetter } from '@reco/stream';
 import { uniqueName } from '@reco/stream/testing';
-import { ADMIN_TOKEN, harnessApplier, startHarness, until, type Harness } from './testing/harness.js';
-import { makeSnapshot, tinyBackbone, type TinyBackbone } from './testing/tiny-backbone.js';
+import { ADMIN_TOKEN, harnessApplier, startHarness, until, useFileHarness } from './testing/harness.js';
+import { makeSnapshot } from './testing/tiny-backbone.js';
 import { rankingMismatch } from '@reco/model/testing';
 
-let backbone: TinyBackbone;
-let h: Harness;
-
-beforeAll(async () => {
-  backbone = await tinyBackbone();
-  h = await startHarness(backbone);
-});
-
-afterAll(async () => {
-  await h?.close();
-  backbone?.checkpoint.backbone.dispose();
-});
+const file = useFileHarness();
 
 /** Reads a topic from the beginning with a fresh group until `count` messages arrived. */
 async function readTopic(kafka: Kafka, topic: string, count: number): Promise<{ key: Buffer | null; value: Buffer | null; headers: Record<string, Buffer | string | (Buffer | string)[] | undefined> }[]> {
@@ -38,14 +27,14 @@ const click = (userId: string, itemId: string, extra: Record<string, unknown> = 
 
 describe('health and docs', () => {
   it('answers /healthz and /readyz', async () => {
-    expect((await h.app.inject({ url: '/healthz' })).json()).toEqual({ status: 'ok' });
-    const ready = await h.app.inject({ url: '/readyz' });
+    expect((await file.h.app.inject({ url: '/healthz' })).json()).toEqual({ status: 'ok' });
+    const ready = await file.h.app.inject({ url: '/readyz' });
     expect(ready.statusCode).toBe(200);
     expect(ready.json()).toEqual({ status: 'ready', reasons: [] });
   });
 
   it('/readyz is 503 with every reason when a check fails', async () => {
-    const other = await startHarness(backbone, { readiness: [async () => 'snapshot consumer not yet caught up', async () => undefined, async () => 'Kafka unreachable'] });
+    const other = await startHarness(file.backbone, { readiness: [async () => 'snapshot consumer not yet caught up', async () => undefined, async () => 'Kafka unreachable'] });
     try {
       const res = await other.app.inject({ url: '/readyz' });
       expect(res.statusCode).toBe(503);
@@ -56,7 +45,7 @@ describe('health and docs', () => {
   });
 
   it('publishes an OpenAPI document at /docs/json with every route', async () => {
-    const res = await h.app.inject({ url: '/docs/json' });
+    const res = await file.h.app.inject({ url: '/docs/json' });
     expect(res.statusCode).toBe(200);
     const doc = res.json<{ openapi: string; paths: Record<string, unknown> }>();
     expect(doc.openapi).toMatch(/^3\./);
@@ -66,30 +55,30 @@ describe('health and docs', () => {
 
 describe('recommendation requests', () => {
   it('a 400 names the query field at fault', async () => {
-    const res = await h.app.inject({ url: '/v1/recommendations?userId=u1&k=1000' });
+    const res = await file.h.app.inject({ url: '/v1/recommendations?userId=u1&k=1000' });
     expect(res.statusCode).toBe(400);
     expect(res.json()).toMatchObject({ code: 'RECO_ERR_VALIDATION', issues: [{ field: 'k' }] });
-    const missing = await h.app.inject({ url: '/v1/recommendations?k=5' });
+    const missing = await file.h.app.inject({ url: '/v1/recommendations?k=5' });
     expect(missing.json()).toMatchObject({ code: 'RECO_ERR_VALIDATION', issues: [{ field: 'userId', message: 'is required' }] });
-    const unknown = await h.app.inject({ url: '/v1/recommendations?userId=u1&colour=red' });
+    const unknown = await file.h.app.inject({ url: '/v1/recommendations?userId=u1&colour=red' });
     expect(unknown.json()).toMatchObject({ issues: [{ field: 'colour' }] });
   });
 
   it('a 400 names every body field at fault, array elements included', async () => {
-    const res = await h.app.inject({ method: 'POST', url: '/v1/recommendations', payload: { userId: 'u1', k: 0, history: ['item-1', 7] } });
+    const res = await file.h.app.inject({ method: 'POST', url: '/v1/recommendations', payload: { userId: 'u1', k: 0, history: ['item-1', 7] } });
     expect(res.statusCode).toBe(400);
     const fields = res.json<{ issues: { field: string }[] }>().issues.map((i) => i.field).sort();
     expect(fields).toEqual(['history[1]', 'k']);
   });
 
   it('unknown users get the popularity fallback, marked as such', async () => {
-    const res = await h.app.inject({ url: '/v1/recommendations?userId=nobody&k=5' });
+    const res = await file.h.app.inject({ url: '/v1/recommendations?userId=nobody&k=5' });
     expect(res.statusCode).toBe(200);
-    expect(res.json()).toMatchObject({ userId: 'nobody', variant: 'frozen', version: 0, fallback: 'popularity', historyLength: 0, backboneId: backbone.checkpoint.backboneId });
+    expect(res.json()).toMatchObject({ userId: 'nobody', variant: 'frozen', version: 0, fallback: 'popularity', historyLength: 0, backboneId: file.backbone.checkpoint.backboneId });
   });
 
   it('an explicit history is scored by the model, and seen and excluded items are left out', async () => {
-    const res = await h.app.inject({ method: 'POST', url: '/v1/recommendations', payload: { userId: 'u2', k: 60, history: ['item-3', 'item-4'], exclude: ['item-5'] } });
+    const res = await file.h.app.inject({ method: 'POST', url: '/v1/recommendations', payload: { userId: 'u2', k: 60, history: ['item-3', 'item-4'], exclude: ['item-5'] } });
     expect(res.statusCode).toBe(200);
     const body = res.json<{ items: { itemId: string; score: number }[]; fallback?: string; historyLength: number }>();
     expect(body.fallback).toBeUndefined();
@@ -99,16 +88,16 @@ describe('recommendation requests', () => {
     expect(ids).not.toContain('item-3');
     expect(ids).not.toContain('item-5');
     expect(body.items.map((i) => i.score)).toEqual([...body.items.map((i) => i.score)].sort((a, b) => b - a));
-    const withSeen = await h.app.inject({ method: 'POST', url: '/v1/recommendations', payload: { userId: 'u2', k: 60, history: ['item-3'], excludeSeen: false } });
+    const withSeen = await file.h.app.inject({ method: 'POST', url: '/v1/recommendations', payload: { userId: 'u2', k: 60, history: ['item-3'], excludeSeen: false } });
     expect(withSeen.json<{ items: unknown[] }>().items).toHaveLength(60);
   });
 
   it('concurrent requests share backbone calls (micro-batching), a repeated history skips the engine (cache), and both are on /metrics', async () => {
-    const metric = async (pattern: RegExp): Promise<number> => Number(pattern.exec((await h.app.inject({ url: '/metrics' })).body)?.[1] ?? 0);
+    const metric = async (pattern: RegExp): Promise<number> => Number(pattern.exec((await file.h.app.inject({ url: '/metrics' })).body)?.[1] ?? 0);
     const callsBefore = await metric(/^reco_backbone_batch_rows_count (\d+)$/m);
     const rowsBefore = await metric(/^reco_backbone_batch_rows_sum (\d+)$/m);
     const histories = Array.from({ length: 12 }, (_, i) => [`item-${i + 2}`, `item-${(i * 7) % 40 + 2}`, 'item-1']);
-    const ask = (history: string[]) => h.app.inject({ method: 'POST', url: '/v1/recommendations', payload: { userId: 'u-batch', variant: 'frozen', k: 5, history } });
+    const ask = (history: string[]) => file.h.app.inject({ method: 'POST', url: '/v1/recommendations', payload: { userId: 'u-batch', variant: 'frozen', k: 5, history } });
     const answers = await Promise.all(histories.map(ask));
     expect(answers.map((r) => r.statusCode)).toEqual(histories.map(() => 200));
     const calls = (await metric(/^reco_backbone_batch_rows_count (\d+)$/m)) - callsBefore;
@@ -121,14 +110,14 @@ describe('recommendation requests', () => {
     expect(again.json()).toEqual(answers[0]?.json());
     expect(await metric(/^reco_backbone_cache_lookups_total\{result="hit"\} (\d+)$/m)).toBe(hitsBefore + 1);
     expect((await metric(/^reco_backbone_batch_rows_sum (\d+)$/m)) - rowsBefore).toBe(12);
-    expect((await h.app.inject({ url: '/metrics' })).body).toMatch(/^reco_backbone_engine_info\{engine="onnx"\} 1$/m);
+    expect((await file.h.app.inject({ url: '/metrics' })).body).toMatch(/^reco_backbone_engine_info\{engine="onnx"\} 1$/m);
   });
 
   it('answers the same on the TF.js engine (JavaScript scoring) as on ONNX Runtime (native top-k), within float noise', async () => {
-    const tfjs = await startHarness(backbone, { engine: { engine: 'tfjs' } });
+    const tfjs = await startHarness(file.backbone, { engine: { engine: 'tfjs' } });
     try {
       const body = { userId: 'u-engines', variant: 'frozen', k: 20, history: ['item-3', 'item-9', 'item-4'], exclude: ['item-5'] };
-      const [onnx, js] = await Promise.all([h, tfjs].map(async (x) => (await x.app.inject({ method: 'POST', url: '/v1/recommendations', payload: body })).json<{ items: { itemId: string; score: number }[] }>()));
+      const [onnx, js] = await Promise.all([file.h, tfjs].map(async (x) => (await x.app.inject({ method: 'POST', url: '/v1/recommendations', payload: body })).json<{ items: { itemId: string; score: number }[] }>()));
       expect(onnx?.items).toHaveLength(20);
       expect(rankingMismatch(js?.items ?? [], onnx?.items ?? [], 1e-4)).toBeUndefined();
       expect(js?.items.map((i) => i.itemId)).not.toContain('item-5');
@@ -139,23 +128,23 @@ describe('recommendation requests', () => {
   });
 
   it('an unknown explicit variant is a 404', async () => {
-    const res = await h.app.inject({ url: '/v1/recommendations?userId=u1&variant=nope' });
+    const res = await file.h.app.inject({ url: '/v1/recommendations?userId=u1&variant=nope' });
     expect(res.statusCode).toBe(404);
     expect(res.json()).toMatchObject({ code: 'RECO_ERR_UNKNOWN_VARIANT' });
   });
 
   it('an oversized body is a 413, and a non-JSON body a 400', async () => {
     const history = Array.from({ length: 1000 }, (_, i) => `item-${i % 60}-${'x'.repeat(80)}`);
-    const res = await h.app.inject({ method: 'POST', url: '/v1/recommendations', payload: { userId: 'u1', history } });
+    const res = await file.h.app.inject({ method: 'POST', url: '/v1/recommendations', payload: { userId: 'u1', history } });
     expect(res.statusCode).toBe(413);
     expect(res.json()).toMatchObject({ code: 'RECO_ERR_BODY_TOO_LARGE' });
-    const broken = await h.app.inject({ method: 'POST', url: '/v1/recommendations', headers: { 'content-type': 'application/json' }, payload: '{"userId":' });
+    const broken = await file.h.app.inject({ method: 'POST', url: '/v1/recommendations', headers: { 'content-type': 'application/json' }, payload: '{"userId":' });
     expect(broken.statusCode).toBe(400);
     expect(broken.json()).toMatchObject({ code: 'RECO_ERR_INVALID_JSON' });
-    const text = await h.app.inject({ method: 'POST', url: '/v1/recommendations', headers: { 'content-type': 'text/plain' }, payload: 'userId=u1' });
+    const text = await file.h.app.inject({ method: 'POST', url: '/v1/recommendations', headers: { 'content-type': 'text/plain' }, payload: 'userId=u1' });
     expect(text.statusCode).toBe(415);
     expect(text.json()).toMatchObject({ code: 'RECO_ERR_UNSUPPORTED_MEDIA_TYPE' });
-    const route = await h.app.inject({ url: '/v2/nothing' });
+    const route = await file.h.app.inject({ url: '/v2/nothing' });
     expect(route.statusCode).toBe(404);
     expect(route.json()).toMatchObject({ code: 'RECO_ERR_NOT_FOUND' });
   });
@@ -164,12 +153,12 @@ describe('recommendation requests', () => {
 describe('event ingest', () => {
   it('produces a batch to the events topic keyed by userId, and answers 202', async () => {
     const events = [click('ev-user-1', 'item-1'), click('ev-user-2', 'item-2', { requestId: 'r-1' }), { ...click('ev-user-1', 'item-3'), type: 'purchase' }];
-    const res = await h.app.inject({ method: 'POST', url: '/v1/events', payload: { events } });
+    const res = await file.h.app.inject({ method: 'POST', url: '/v1/events', payload: { events } });
     expect(res.statusCode).toBe(202);
     expect(res.json()).toEqual({ accepted: 3 });
-    const single = await h.app.inject({ method: 'POST', url: '/v1/events', payload: click('ev-user-3', 'item-4') });
+    const single = await file.h.app.inject({ method: 'POST', url: '/v1/events', payload: click('ev-user-3', 'item-4') });
     expect(single.json()).toEqual({ accepted: 1 });
-    const read = await readTopic(h.kafka, h.topics.events.name, 4);
+    const read = await readTopic(file.h.kafka, file.h.topics.events.name, 4);
     const decoded = read.map((m) => ({ key: m.key?.toString(), event: decodeEvent(m.value) }));
     expect(decoded.every((d) => d.event.ok)).toBe(true);
     const byItem = new Map(decoded.map((d) => [d.event.ok ? d.event.value.itemId : '', d]));
@@ -178,7 +167,7 @@ describe('event ingest', () => {
   });
 
   it('a mixed batch: 400 naming each bad field by index, valid ones produced, invalid ones dead-lettered with reasons', async () => {
-    const h2 = await startHarness(backbone);
+    const h2 = await startHarness(file.backbone);
     try {
       const events = [click('mix-1', 'item-1'), { userId: 'mix-2', itemId: 'item-2', type: 'like', ts: Date.now() }, click('mix-3', 'item-3'), { userId: 7, itemId: 'item-4', type: 'click', ts: 1_700_000_000 }, 'hello'];
       const res = await h2.app.inject({ method: 'POST', url: '/v1/events', payload: { events } });
@@ -209,7 +198,7 @@ describe('event ingest', () => {
   });
 
   it('answers 503 when Kafka does not acknowledge, and accepts nothing', async () => {
-    const h3 = await startHarness(backbone);
+    const h3 = await startHarness(file.backbone);
     try {
       await h3.producer.disconnect();
       const res = await h3.app.inject({ method: 'POST', url: '/v1/events', payload: click('u-503', 'item-1') });
@@ -223,8 +212,8 @@ describe('event ingest', () => {
 
   it('rejects a batch over the size limit with 413 and an empty batch with 400', async () => {
     const big = Array.from({ length: 400 }, (_, i) => click(`user-${i}-${'y'.repeat(100)}`, 'item-1'));
-    expect((await h.app.inject({ method: 'POST', url: '/v1/events', payload: { events: big } })).statusCode).toBe(413);
-    const empty = await h.app.inject({ method: 'POST', url: '/v1/events', payload: { events: [] } });
+    expect((await file.h.app.inject({ method: 'POST', url: '/v1/events', payload: { events: big } })).statusCode).toBe(413);
+    const empty = await file.h.app.inject({ method: 'POST', url: '/v1/events', payload: { events: [] } });
     expect(empty.statusCode).toBe(400);
     expect(empty.json()).toMatchObject({ issues: [{ field: 'events' }] });
   });
@@ -232,35 +221,35 @@ describe('event ingest', () => {
 
 describe('models and rollback', () => {
   it('lists live variants, and rollback needs the bearer token: 401, 403, then 200, then 409', async () => {
-    const applier = await harnessApplier(h, backbone);
-    expect(applier.apply(await makeSnapshot(backbone, { version: 1 }))).toMatchObject({ applied: true });
-    expect(applier.apply(await makeSnapshot(backbone, { version: 2 }))).toMatchObject({ applied: true });
+    const applier = await harnessApplier(file.h, file.backbone);
+    expect(applier.apply(await makeSnapshot(file.backbone, { version: 1 }))).toMatchObject({ applied: true });
+    expect(applier.apply(await makeSnapshot(file.backbone, { version: 2 }))).toMatchObject({ applied: true });
 
-    const models = (await h.app.inject({ url: '/v1/models' })).json<{ variants: { variant: string; version: number; previousVersion: number | null; offsets: object; examplesTrained: number }[] }>();
+    const models = (await file.h.app.inject({ url: '/v1/models' })).json<{ variants: { variant: string; version: number; previousVersion: number | null; offsets: object; examplesTrained: number }[] }>();
     expect(models.variants.map((v) => v.variant)).toEqual(['frozen', 'ladder']);
-    expect(models.variants[1]).toMatchObject({ method: 'ladder', version: 2, previousVersion: 1, offsets: { '0': '20' }, examplesTrained: 20, backboneId: backbone.checkpoint.backboneId });
+    expect(models.variants[1]).toMatchObject({ method: 'ladder', version: 2, previousVersion: 1, offsets: { '0': '20' }, examplesTrained: 20, backboneId: file.backbone.checkpoint.backboneId });
     expect(models.variants[0]).toMatchObject({ version: 0, publishedAt: null, previousVersion: null });
 
     const url = '/v1/models/ladder/rollback';
-    expect((await h.app.inject({ method: 'POST', url })).statusCode).toBe(401);
-    expect((await h.app.inject({ method: 'POST', url, headers: { authorization: 'Basic abc' } })).statusCode).toBe(401);
-    const forbidden = await h.app.inject({ method: 'POST', url, headers: { authorization: 'Bearer wrong' } });
+    expect((await file.h.app.inject({ method: 'POST', url })).statusCode).toBe(401);
+    expect((await file.h.app.inject({ method: 'POST', url, headers: { authorization: 'Basic abc' } })).statusCode).toBe(401);
+    const forbidden = await file.h.app.inject({ method: 'POST', url, headers: { authorization: 'Bearer wrong' } });
     expect(forbidden.statusCode).toBe(403);
     expect(forbidden.json()).toMatchObject({ code: 'RECO_ERR_FORBIDDEN' });
     const auth = { authorization: `Bearer ${ADMIN_TOKEN}` };
-    expect((await h.app.inject({ method: 'POST', url: '/v1/models/nope/rollback', headers: auth })).statusCode).toBe(404);
-    const ok = await h.app.inject({ method: 'POST', url, headers: auth });
+    expect((await file.h.app.inject({ method: 'POST', url: '/v1/models/nope/rollback', headers: auth })).statusCode).toBe(404);
+    const ok = await file.h.app.inject({ method: 'POST', url, headers: auth });
     expect(ok.statusCode).toBe(200);
     expect(ok.json()).toEqual({ variant: 'ladder', version: 1, rolledBackFrom: 2 });
-    const answer = await h.app.inject({ method: 'POST', url: '/v1/recommendations', payload: { userId: 'u', variant: 'ladder', history: ['item-1'] } });
+    const answer = await file.h.app.inject({ method: 'POST', url: '/v1/recommendations', payload: { userId: 'u', variant: 'ladder', history: ['item-1'] } });
     expect(answer.json()).toMatchObject({ variant: 'ladder', version: 1 });
-    const again = await h.app.inject({ method: 'POST', url, headers: auth });
+    const again = await file.h.app.inject({ method: 'POST', url, headers: auth });
     expect(again.statusCode).toBe(409);
     expect(again.json()).toMatchObject({ code: 'RECO_ERR_NO_PREVIOUS_VERSION' });
     // The rolled-back version is never re-applied; the next newer one is.
-    expect(applier.apply(await makeSnapshot(backbone, { version: 2 }))).toMatchObject({ applied: false, reason: 'stale_version' });
-    expect(applier.apply(await makeSnapshot(backbone, { version: 3 }))).toMatchObject({ applied: true, previousVersion: 1 });
-    const metrics = (await h.app.inject({ url: '/metrics' })).body;
+    expect(applier.apply(await makeSnapshot(file.backbone, { version: 2 }))).toMatchObject({ applied: false, reason: 'stale_version' });
+    expect(applier.apply(await makeSnapshot(file.backbone, { version: 3 }))).toMatchObject({ applied: true, previousVersion: 1 });
+    const metrics = (await file.h.app.inject({ url: '/metrics' })).body;
     expect(metrics).toMatch(/^reco_swaps_total\{variant="ladder",kind="rollback"\} 1$/m);
     expect(metrics).toMatch(/^reco_live_version\{variant="ladder"\} 3$/m);
     expect(metrics).toMatch(/^reco_http_request_duration_seconds_count\{route="\/v1\/models\/:variant\/rollback",method="POST",status="401"\} 2$/m);

@@ -1,27 +1,15 @@
 import type { Kafka } from 'kafkajs';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { DLQ_HEADERS, decodeEvent, fromDeadLetterMessage, type DeadLetter } from '@reco/stream';
 import { testKafkaBrokers, uniqueName } from '@reco/stream/testing';
 import { EventIngest } from './event-ingest.js';
-import { startHarness, until, type Harness } from './testing/harness.js';
-import { tinyBackbone, type TinyBackbone } from './testing/tiny-backbone.js';
+import { startHarness, until, useFileHarness, type Harness } from './testing/harness.js';
 
 // Finding A of issue 10 and its neighbours, against the real broker of this run: whatever an
 // event looks like, POST /v1/events answers 4xx, produces the valid events of its batch and
 // dead-letters the rest with the client's own JSON.
 
-let backbone: TinyBackbone;
-let h: Harness;
-
-beforeAll(async () => {
-  backbone = await tinyBackbone();
-  h = await startHarness(backbone);
-});
-
-afterAll(async () => {
-  await h?.close();
-  backbone?.checkpoint.backbone.dispose();
-});
+const file = useFileHarness();
 
 type Read = { key: Buffer | null; value: Buffer | null; headers: Record<string, Buffer | string | (Buffer | string)[] | undefined> };
 
@@ -46,7 +34,7 @@ const post = (harness: Harness, payload: string) => harness.app.inject({ method:
 
 describe('event ingest under hostile input', () => {
   it('a batch whose second element nests 4,100 levels deep: the first is produced, the second dead-lettered as sent, 400 names it', async () => {
-    const own = await startHarness(backbone);
+    const own = await startHarness(file.backbone);
     try {
       const deep = `${'['.repeat(4100)}${']'.repeat(4100)}`;
       const res = await post(own, `{"events":[${JSON.stringify(click('deep-batch-1'))},${deep}]}`);
@@ -66,7 +54,7 @@ describe('event ingest under hostile input', () => {
   });
 
   it('a single event whose userId is a 20,000-deep array is a 400 naming userId, dead-lettered whole', async () => {
-    const own = await startHarness(backbone);
+    const own = await startHarness(file.backbone);
     try {
       const deep = `${'['.repeat(20_000)}${']'.repeat(20_000)}`;
       const text = `{"userId":${deep},"itemId":"item-1","type":"click","ts":${Date.now()}}`;
@@ -81,7 +69,7 @@ describe('event ingest under hostile input', () => {
   });
 
   it('ids with NUL, only zero-width characters or over 128 characters are refused by field; their valid neighbours are produced', async () => {
-    const own = await startHarness(backbone);
+    const own = await startHarness(file.backbone);
     try {
       const events = [click('ids-ok-1'), click('\u0000'), click('ids-ok-2', '\u200B\uFEFF'), click('x'.repeat(20_000)), { ...click('ids-ok-3'), requestId: 'r\u0000' }, click('ids-ok-4')];
       const res = await own.app.inject({ method: 'POST', url: '/v1/events', payload: { events } });
@@ -103,7 +91,7 @@ describe('event ingest under hostile input', () => {
   });
 
   it('ingest() returns for values JSON.parse never makes (cycles, bigints, throwing getters, revoked proxies) and still produces the valid ones', async () => {
-    const own = await startHarness(backbone);
+    const own = await startHarness(file.backbone);
     const failures: unknown[] = [];
     try {
       const ingest = new EventIngest({ producer: own.producer, events: own.topics.events, deadLetter: own.topics.deadLetter, onDeadLetterFailure: (e) => failures.push(e) });
@@ -128,7 +116,7 @@ describe('event ingest under hostile input', () => {
 
   it('dead letters larger than the topic allows are cut to fit and marked, and a batch of them larger than one record batch all land', async () => {
     // A body limit above the dead-letter topic's 1 MiB, as RECO_BODY_LIMIT_BYTES allows.
-    const own = await startHarness(backbone, { bodyLimitBytes: 8 * 1024 * 1024 });
+    const own = await startHarness(file.backbone, { bodyLimitBytes: 8 * 1024 * 1024 });
     try {
       const huge = { ...click('huge-letter'), note: 'n'.repeat(1_500_000) };
       const one = await own.app.inject({ method: 'POST', url: '/v1/events', payload: huge });
@@ -152,7 +140,7 @@ describe('event ingest under hostile input', () => {
   });
 
   it('a 503 says nothing about the broker: no address, no client internals', async () => {
-    const own = await startHarness(backbone);
+    const own = await startHarness(file.backbone);
     try {
       await own.producer.disconnect();
       const res = await own.app.inject({ method: 'POST', url: '/v1/events', payload: click('u-503') });

@@ -15,7 +15,8 @@ import type { ReadinessCheck } from '../routes/health.js';
 import { configuredBounds, SnapshotApplier } from '../snapshot-applier.js';
 import { sealSnapshot, snapshotTrust, type AdapterSnapshot, type MethodName, type SnapshotTrust } from '../model-api.js';
 import { startSnapshotConsumer, type RunningSnapshotConsumer } from '../snapshot-consumer.js';
-import type { TinyBackbone } from './tiny-backbone.js';
+import { afterAll, beforeAll } from 'vitest';
+import { tinyBackbone, type TinyBackbone } from './tiny-backbone.js';
 
 export const ADMIN_TOKEN = 'test-admin-token';
 /** The signing key of every serving test (64 hex characters = 32 bytes, the minimum). */
@@ -50,6 +51,35 @@ export interface Harness {
   /** Publishes bytes as they are (forged, unsigned, truncated...) under a message key. */
   publishRaw(key: string, value: Buffer): Promise<void>;
   close(): Promise<void>;
+}
+
+/**
+ * One tiny backbone and one harness for a whole test file: started before its tests, closed (and
+ * the backbone freed) after them. Read `.h` and `.backbone` inside tests and helpers.
+ */
+export function useFileHarness(): { readonly h: Harness; readonly backbone: TinyBackbone } {
+  let backbone: TinyBackbone | undefined;
+  let h: Harness | undefined;
+  beforeAll(async () => {
+    backbone = await tinyBackbone();
+    h = await startHarness(backbone);
+  });
+  afterAll(async () => {
+    await h?.close();
+    backbone?.checkpoint.backbone.dispose();
+  });
+  const started = <T>(value: T | undefined): T => {
+    if (value === undefined) throw new Error('the file harness is used before its beforeAll ran');
+    return value;
+  };
+  return {
+    get h() {
+      return started(h);
+    },
+    get backbone() {
+      return started(backbone);
+    },
+  };
 }
 
 export function testKafka(clientId: string): Kafka {
