@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { METHOD_NAMES, sealSnapshot, snapshotTrust, type AdapterSnapshot, type SnapshotTrust } from '@reco/model';
+import { expectationsFor, METHOD_NAMES, sealSnapshot, snapshotTrust, type AdapterSnapshot, type SnapshotTrust } from '@reco/model';
 import { smallWorldFixture, type SmallFixture } from '@reco/model/testing';
 import { createKafkaClient, ensureTopics, readKafkaConfig, sendWithinLimit, silentLogger, topicSpecs, type TopicSpec } from '@reco/stream';
 import type { ResumeCheck } from '@reco/updater';
@@ -48,14 +48,9 @@ export async function createE2eContext(label: string, options: { brokers?: strin
   const { checkpoint } = fixture;
   const resumeCheck: ResumeCheck = {
     trust,
-    expect: {
-      backboneId: checkpoint.backboneId,
-      itemCount: checkpoint.itemIds.length,
-      dim: checkpoint.backbone.config.dim,
-      // Tests name variants after their method (RECO_VARIANTS=ladder, lora...); 1000 is both
-      // services' default RECO_SIDE_CAPACITY, so this reads the latest snapshot as they do.
-      variants: new Map(METHOD_NAMES.map((method) => [method, { method, maxSideCapacity: 1000 }])),
-    },
+    // Tests name variants after their method (RECO_VARIANTS=ladder, lora...); 1000 is both
+    // services' default RECO_SIDE_CAPACITY, so this reads the latest snapshot as they do.
+    expect: expectationsFor(checkpoint, new Map(METHOD_NAMES.map((method) => [method, { method, maxSideCapacity: 1000 }]))),
   };
   return {
     fixture,

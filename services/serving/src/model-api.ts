@@ -26,6 +26,7 @@ export {
   restoreAdaptation,
   saveCheckpoint,
   readSnapshot,
+  expectationsFor,
   sealSnapshot,
   snapshotTrust,
   isInsecureFlag,

@@ -4,6 +4,7 @@ import type { LiveModels } from './live-models.js';
 import type { ServingMetrics } from './metrics.js';
 import {
   createAdaptation,
+  expectationsFor,
   ItemCatalogue,
   readSnapshot,
   restoreAdaptation,
@@ -66,10 +67,7 @@ export class SnapshotApplier {
   applyMessage(value: Buffer | null, key: Buffer | null): ApplyOutcome {
     const { models, backbone, itemIds, trust, variants, maxVersionJump } = this.#o;
     const read = readSnapshot(value, key, trust, {
-      backboneId: this.#o.backboneId,
-      itemCount: itemIds.length,
-      dim: backbone.config.dim,
-      variants,
+      ...expectationsFor({ backboneId: this.#o.backboneId, itemIds, backbone }, variants),
       versions: { newest: (variant) => models.newestVersion(variant), maxJump: maxVersionJump },
     });
     const outcome = read.ok ? this.#build(read.snapshot, read.adaptation, read.variant, read.version) : this.#refuse(read.variant, read.version, read.reason, read.message);

@@ -1,4 +1,4 @@
-import { CachedBackboneRunner, countLookupsInto, createBackboneRunner, initBackend, loadCheckpoint } from '@reco/model';
+import { CachedBackboneRunner, countLookupsInto, createBackboneRunner, expectationsFor, initBackend, loadCheckpoint } from '@reco/model';
 import { consoleLogger, createKafkaClient, ensureTopics, topicSpecs, withRetries } from '@reco/stream';
 import { buildApp } from './app.js';
 import { readUpdaterConfig } from './config.js';
@@ -37,12 +37,7 @@ if (trust.mode === 'insecure') logger.warn({}, 'RECO_SNAPSHOT_INSECURE: snapshot
 // methods, its backbone, a side table no bigger than it would make. Anything else is skipped.
 const resumeCheck: ResumeCheck = {
   trust,
-  expect: {
-    backboneId: checkpoint.backboneId,
-    itemCount: checkpoint.itemIds.length,
-    dim: checkpoint.backbone.config.dim,
-    variants: new Map(config.variants.map((spec) => [spec.name, { method: spec.method, maxSideCapacity: config.training.sideCapacity }])),
-  },
+  expect: expectationsFor(checkpoint, new Map(config.variants.map((spec) => [spec.name, { method: spec.method, maxSideCapacity: config.training.sideCapacity }]))),
   onSkip: (variant, reason) => metrics.snapshotsSkipped.inc({ variant, reason }),
 };
 const latest = await readLatestSnapshots(kafka, specs.adapters.name, logger, resumeCheck);

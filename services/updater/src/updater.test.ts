@@ -2,7 +2,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createRng } from '@reco/data';
-import { Backbone, initBackend, loadCheckpoint, openSnapshot, saveCheckpoint, sealSnapshot, snapshotTrust, TfjsBackboneRunner, type AdapterSnapshot, type LoadedCheckpoint, type SnapshotRefusal } from '@reco/model';
+import { Backbone, expectationsFor, initBackend, loadCheckpoint, openSnapshot, saveCheckpoint, sealSnapshot, snapshotTrust, TfjsBackboneRunner, type AdapterSnapshot, type LoadedCheckpoint, type SnapshotRefusal } from '@reco/model';
 import {
   createKafkaClient,
   encodeEvent,
@@ -38,7 +38,7 @@ const settings: TrainingSettings = { batchSize: 16, freshPerStep: 8, learningRat
 const trust = snapshotTrust('7a'.repeat(32), false);
 function resumeCheck(onSkip?: ResumeCheck['onSkip']): ResumeCheck {
   const variants = new Map([['ladder', { method: 'ladder' as const, maxSideCapacity: settings.sideCapacity }], ['b', { method: 'bitfit' as const, maxSideCapacity: settings.sideCapacity }]]);
-  return { trust, expect: { backboneId: checkpoint.backboneId, itemCount: itemIds.length, dim: checkpoint.backbone.config.dim, variants }, ...(onSkip ? { onSkip } : {}) };
+  return { trust, expect: expectationsFor(checkpoint, variants), ...(onSkip ? { onSkip } : {}) };
 }
 
 beforeAll(async () => {

@@ -144,6 +144,7 @@ export {
   adaptationOf,
   buildSnapshot,
   checkSnapshot,
+  expectationsFor,
   type CheckedSnapshot,
   type ContentRefusal,
   type SnapshotExpectations,

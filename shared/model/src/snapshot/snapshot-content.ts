@@ -58,6 +58,14 @@ export interface SnapshotExpectations {
   readonly versions?: { newest(variant: string): number | undefined; readonly maxJump: number };
 }
 
+/** The expectations every reader of one backbone shares: its id and the side tensors' shapes, for `variants`. */
+export function expectationsFor(
+  checkpoint: { readonly backboneId: string; readonly itemIds: readonly string[]; readonly backbone: { readonly config: { readonly dim: number } } },
+  variants: ReadonlyMap<string, VariantBounds>,
+): SnapshotExpectations {
+  return { backboneId: checkpoint.backboneId, itemCount: checkpoint.itemIds.length, dim: checkpoint.backbone.config.dim, variants };
+}
+
 export type CheckedSnapshot =
   | { ok: true; variant: string; version: number; adaptation: SerializedAdaptation }
   | { ok: false; variant: string; version: number | undefined; reason: ContentRefusal; message: string };
