@@ -8,7 +8,8 @@ import { createKafkaClient, readKafkaConfig, silentLogger, topicSpecs } from '@r
 import { freePort } from '@reco/stream/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { restartDelayMs } from '../scripts/lib/service-supervisor.js';
-import { brokerPidsUsing, isAlive, startLauncher, type LauncherProcess } from './harness/launcher-process.js';
+import { isProcessAlive } from '@reco/stream/testing';
+import { brokerPidsUsing, startLauncher, type LauncherProcess } from './harness/launcher-process.js';
 
 // `npm start` as a person runs it: the launcher process with its own embedded broker (never the
 // test run's shared one), a cache folder of its own, and the small fixture backbone so that
@@ -40,7 +41,7 @@ afterAll(async () => {
   // A failed assertion must not leave a launcher, a service or a broker behind.
   for (const launcher of launchers) launcher.killAll();
   await Promise.all(launchers.map((l) => l.exited));
-  for (const pid of brokerPidsUsing(cacheDir).filter(isAlive)) process.kill(pid, 'SIGKILL');
+  for (const pid of brokerPidsUsing(cacheDir).filter(isProcessAlive)) process.kill(pid, 'SIGKILL');
   await rm(cacheDir, { recursive: true, force: true });
 });
 
@@ -142,7 +143,7 @@ describe.skipIf(!haveJava)('npm start launcher', () => {
     const back = await first.waitFor(/\[start\] updater is back after restart 1: pid (\d+)/, 90_000, mark);
     const restartedPid = Number(back[1]);
     expect(restartedPid).not.toBe(updaterPid);
-    expect(isAlive(updaterPid)).toBe(false);
+    expect(isProcessAlive(updaterPid)).toBe(false);
     const ready = await fetch(`http://127.0.0.1:${updaterPort}/readyz`);
     await ready.body?.cancel();
     expect(ready.status).toBe(200);
@@ -150,7 +151,7 @@ describe.skipIf(!haveJava)('npm start launcher', () => {
     traffic = false;
     await client;
     // Serving never noticed: the same process, every request answered 2xx, the stack still up.
-    expect(isAlive(servingPid)).toBe(true);
+    expect(isProcessAlive(servingPid)).toBe(true);
     expect(first.output()).not.toMatch(/\[start\] serving exited/);
     expect(posts).toBeGreaterThanOrEqual(5);
     expect(recommendationStatuses.length).toBeGreaterThanOrEqual(5);
@@ -166,7 +167,7 @@ describe.skipIf(!haveJava)('npm start launcher', () => {
     expect(ctrlC.ms).toBeLessThan(STOP_LIMIT_MS);
     expect(first.output()).toMatch(/\[start\] stopped in \d+\.\d s/);
     expect(brokerPidsUsing(cacheDir)).toEqual([]);
-    expect([brokerPid.brokerPid, servingPid, restartedPid].filter(isAlive)).toEqual([]);
+    expect([brokerPid.brokerPid, servingPid, restartedPid].filter(isProcessAlive)).toEqual([]);
     expect(existsSync(join(cacheDir, 'kafka', 'data', 'meta.properties'))).toBe(true);
 
     // 5. A second start on the same cache folder: same broker address, the first run's events.
@@ -185,7 +186,7 @@ describe.skipIf(!haveJava)('npm start launcher', () => {
     expect(term.code).toBe(0);
     expect(term.ms).toBeLessThan(STOP_LIMIT_MS);
     expect(brokerPidsUsing(cacheDir)).toEqual([]);
-    expect([servingPid2, updaterPid2].filter(isAlive)).toEqual([]);
+    expect([servingPid2, updaterPid2].filter(isProcessAlive)).toEqual([]);
 
     // 7. --fresh: the same folder, its broker data wiped; the signing key stays.
     const key = await readFile(keyFile, 'utf8');

@@ -2,7 +2,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startLocalKafka, type LocalKafka, type Logger } from '@reco/stream';
-import { freePort } from '@reco/stream/testing';
+import { freePort, isProcessAlive } from '@reco/stream/testing';
 
 export interface RestartableBroker {
   /** host:port, the same across restarts. */
@@ -36,7 +36,7 @@ export async function startRestartableBroker(logger: Logger, options: { cacheDir
       if (!current) return;
       const pid = current.pid;
       process.kill(pid, 'SIGKILL');
-      while (isAlive(pid)) await new Promise((r) => setTimeout(r, 50));
+      while (isProcessAlive(pid)) await new Promise((r) => setTimeout(r, 50));
       // Lets the launcher forget its (now dead) child and unhook its exit handler; the data stays.
       await current.stop();
       current = undefined;
@@ -51,13 +51,4 @@ export async function startRestartableBroker(logger: Logger, options: { cacheDir
       await rm(dataDir, { recursive: true, force: true });
     },
   };
-}
-
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
 }

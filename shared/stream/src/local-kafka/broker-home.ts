@@ -7,6 +7,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { promisify } from 'node:util';
 import { StreamError } from '../errors.js';
 import type { Logger } from '../logger.js';
+import { isProcessAlive } from './process-alive.js';
 
 /**
  * The folder a local broker lives in: its server.properties, its log and its storage (log.dirs).
@@ -70,9 +71,9 @@ export async function writeBrokerRecord(home: BrokerHome, record: BrokerRecord):
  */
 export async function stopLeftoverBroker(home: BrokerHome, logger: Logger, timeoutMs: number): Promise<void> {
   const previous = home.previous;
-  if (!previous || !isAlive(previous.brokerPid)) return;
+  if (!previous || !isProcessAlive(previous.brokerPid)) return;
   if (!(await commandLine(previous.brokerPid)).includes(home.propertiesFile)) return; // the pid was reused by something else
-  if (isAlive(previous.ownerPid)) {
+  if (isProcessAlive(previous.ownerPid)) {
     throw new StreamError(
       'RECO_ERR_BROKER_START',
       `the Kafka data in ${home.root} is in use by broker pid ${previous.brokerPid}, started by process ${previous.ownerPid}, which is still running; stop that first or use another folder`,
@@ -83,7 +84,7 @@ export async function stopLeftoverBroker(home: BrokerHome, logger: Logger, timeo
   const deadline = Date.now() + timeoutMs;
   let killed = false;
   // Not our child: poll, and count a zombie as gone (whoever reaps orphans here may never do it).
-  while (isAlive(previous.brokerPid) && !(await processState(previous.brokerPid)).startsWith('Z')) {
+  while (isProcessAlive(previous.brokerPid) && !(await processState(previous.brokerPid)).startsWith('Z')) {
     if (!killed && Date.now() > deadline) {
       process.kill(previous.brokerPid, 'SIGKILL');
       killed = true;
@@ -119,15 +120,6 @@ async function readRecord(root: string): Promise<BrokerRecord | undefined> {
     return ints.every((n) => Number.isInteger(n) && (n as number) > 0) ? (parsed as BrokerRecord) : undefined;
   } catch {
     return undefined; // only a hint for ports and leftovers: a damaged one is as good as none
-  }
-}
-
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'EPERM';
   }
 }
 

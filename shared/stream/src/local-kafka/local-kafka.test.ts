@@ -9,6 +9,7 @@ import { Kafka, logLevel } from 'kafkajs';
 import { afterAll, describe, expect, it } from 'vitest';
 import { silentLogger } from '../logger.js';
 import { startLocalKafka, type LocalKafka } from './local-kafka.js';
+import { isProcessAlive } from './process-alive.js';
 
 function brokerDirs(): string[] {
   return readdirSync(tmpdir()).filter((d) => d.startsWith('reco-kafka-')).sort();
@@ -22,23 +23,14 @@ function brokerPids(): number[] {
   }
 }
 
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-}
-
 describe('startLocalKafka', () => {
   it('starts a second broker, and stop() ends the process and removes its data', async () => {
     const kafka = await startLocalKafka({ logger: silentLogger });
     const dir = kafka.logFile.replace(/\/broker\.log$/, '');
     expect(existsSync(dir)).toBe(true);
-    expect(isAlive(kafka.pid)).toBe(true);
+    expect(isProcessAlive(kafka.pid)).toBe(true);
     await kafka.stop();
-    expect(isAlive(kafka.pid)).toBe(false);
+    expect(isProcessAlive(kafka.pid)).toBe(false);
     expect(existsSync(dir)).toBe(false);
     await kafka.stop(); // a second stop is harmless
   });
@@ -113,7 +105,7 @@ describe('startLocalKafka with a kept dataDir', () => {
     await producer.send({ topic, acks: -1, messages: [{ value: 'a' }, { value: 'b' }, { value: 'c' }] });
     await producer.disconnect();
     await first.stop();
-    expect(isAlive(first.pid)).toBe(false);
+    expect(isProcessAlive(first.pid)).toBe(false);
     expect(existsSync(join(dataDir, 'data', 'meta.properties'))).toBe(true);
 
     const second = await started(dataDir);
@@ -158,20 +150,20 @@ describe('startLocalKafka with a kept dataDir', () => {
       const record = JSON.parse(await readFile(join(dataDir, 'local-kafka.json'), 'utf8')) as { brokerPid: number; ownerPid: number };
       expect(record.ownerPid).toBe(owner.pid);
       await expect(startLocalKafka({ logger: silentLogger, dataDir })).rejects.toThrow(/which is still running/);
-      expect(isAlive(record.brokerPid)).toBe(true);
+      expect(isProcessAlive(record.brokerPid)).toBe(true);
 
       owner.kill('SIGKILL');
       await ownerExited;
-      expect(isAlive(record.brokerPid)).toBe(true); // the leftover this start must deal with
+      expect(isProcessAlive(record.brokerPid)).toBe(true); // the leftover this start must deal with
       const next = await started(dataDir);
       expect(next.reusedStorage).toBe(true);
-      expect(isAlive(record.brokerPid)).toBe(false);
+      expect(isProcessAlive(record.brokerPid)).toBe(false);
       await next.stop();
     } finally {
       owner.kill('SIGKILL');
       const record = await readFile(join(dataDir, 'local-kafka.json'), 'utf8').catch(() => '');
       const pid = record ? (JSON.parse(record) as { brokerPid: number }).brokerPid : 0;
-      if (pid > 0 && isAlive(pid)) process.kill(pid, 'SIGKILL');
+      if (pid > 0 && isProcessAlive(pid)) process.kill(pid, 'SIGKILL');
     }
   }, 180_000);
 });
