@@ -17,4 +17,12 @@ export default tseslint.config(
       '@typescript-eslint/require-await': 'off',
     },
   },
+  {
+    // Issue 10: services talk to Kafka through @reco/stream (its client factory, consumer seam and
+    // re-exported types), so a KafkaJS upgrade or swap touches one package.
+    files: ['services/**/*.ts'],
+    rules: {
+      'no-restricted-imports': ['error', { paths: [{ name: 'kafkajs', message: 'Import Kafka types and helpers from @reco/stream instead.' }] }],
+    },
+  },
 );

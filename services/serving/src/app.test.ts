@@ -1,6 +1,5 @@
-import type { Kafka } from 'kafkajs';
 import { describe, expect, it } from 'vitest';
-import { decodeEvent, fromDeadLetterMessage, type DeadLetter } from '@reco/stream';
+import { decodeEvent, fromDeadLetterMessage, type DeadLetter, type Kafka } from '@reco/stream';
 import { uniqueName } from '@reco/stream/testing';
 import { ADMIN_TOKEN, harnessApplier, startHarness, until, useFileHarness } from './testing/harness.js';
 import { makeSnapshot } from './testing/tiny-backbone.js';

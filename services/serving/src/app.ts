@@ -1,6 +1,5 @@
 import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyServerOptions } from 'fastify';
-import type { Producer } from 'kafkajs';
-import { MAX_ID_LENGTH, type TopicSpec } from '@reco/stream';
+import { MAX_ID_LENGTH, type Producer, type TopicSpec } from '@reco/stream';
 import { DEFAULT_HTTP_TIMEOUTS, type HttpTimeouts } from './config.js';
 import { clientErrorHandler, errorHandler, frameworkErrorHandler } from './error-handler.js';
 import { ServingError } from './errors.js';

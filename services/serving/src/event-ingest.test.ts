@@ -1,6 +1,5 @@
-import type { Kafka } from 'kafkajs';
 import { describe, expect, it } from 'vitest';
-import { DLQ_HEADERS, decodeEvent, fromDeadLetterMessage, type DeadLetter } from '@reco/stream';
+import { DLQ_HEADERS, decodeEvent, fromDeadLetterMessage, type DeadLetter, type Kafka } from '@reco/stream';
 import { testKafkaBrokers, uniqueName } from '@reco/stream/testing';
 import { EventIngest } from './event-ingest.js';
 import { startHarness, until, useFileHarness, type Harness } from './testing/harness.js';

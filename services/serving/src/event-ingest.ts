@@ -1,5 +1,4 @@
-import type { Producer } from 'kafkajs';
-import { DeadLetterWriter, MAX_ID_LENGTH, encodeEvent, formatIssues, sendWithinLimit, validateEvent, type DeadLetter, type RecoEvent, type TopicSpec, type ValidationIssue } from '@reco/stream';
+import { DeadLetterWriter, MAX_ID_LENGTH, encodeEvent, formatIssues, sendWithinLimit, validateEvent, type DeadLetter, type Producer, type RecoEvent, type TopicSpec, type ValidationIssue } from '@reco/stream';
 import { boundedJson } from './bounded-json.js';
 import { ServingError, type FieldIssue } from './errors.js';
 

@@ -1,6 +1,5 @@
 import fp from 'fastify-plugin';
-import type { Producer } from 'kafkajs';
-import type { TopicSpec } from '@reco/stream';
+import type { Producer, TopicSpec } from '@reco/stream';
 import { EventIngest } from '../event-ingest.js';
 
 declare module 'fastify' {

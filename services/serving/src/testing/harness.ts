@@ -1,6 +1,5 @@
 import type { FastifyInstance } from 'fastify';
-import type { Admin, Kafka, Producer } from 'kafkajs';
-import { createKafkaClient, ensureTopics, readKafkaConfig, sendWithinLimit, silentLogger, topicSpecs, type TopicSpec } from '@reco/stream';
+import { createKafkaClient, ensureTopics, readKafkaConfig, sendWithinLimit, silentLogger, topicSpecs, type Admin, type Kafka, type Producer, type TopicSpec } from '@reco/stream';
 import { testKafkaBrokers, uniqueName } from '@reco/stream/testing';
 import { buildApp } from '../app.js';
 import { startServingEngine, type EngineSettings, type ServingEngine } from '../backbone-engine.js';
