@@ -22,6 +22,8 @@ export interface EventBatch {
   highWatermark: string;
   /** Call during long work so the group coordinator does not evict this member. */
   heartbeat(): Promise<void>;
+  /** True once the partition was sought after this batch was fetched (see TopicBatch.isStale). */
+  isStale(): boolean;
 }
 
 export interface EventConsumerOptions {
@@ -113,6 +115,7 @@ export async function startEventConsumer(options: EventConsumerOptions): Promise
         lastOffset: last.offset,
         highWatermark: batch.highWatermark,
         heartbeat: () => batch.heartbeat(),
+        isStale: () => batch.isStale(),
       });
     },
   });

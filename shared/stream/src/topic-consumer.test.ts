@@ -160,6 +160,47 @@ describe('the consumer seam over a real broker', () => {
     expect([handled, consumer.health().state]).toEqual([0, 'stopped']);
   });
 
+  it('seek moves a partition back: a seek during a batch wins over its end, and the messages after the target come again in order', async () => {
+    const topic = await freshTopic('seam-seek', 2);
+    await produce(topic.name, 0, 10, 0);
+    await produce(topic.name, 0, 5, 1);
+    const handled: string[] = [];
+    const stale: boolean[] = [];
+    let seekDuring: TopicConsumer | undefined;
+    const consumer = startTopicConsumer({
+      kafka,
+      name: 'seek',
+      topic: topic.name,
+      groupId: uniqueName('seam-seek-group'),
+      fromBeginning: true,
+      lagRefreshMs: 0,
+      logger: silent(),
+      eachBatch: async (batch) => {
+        handled.push(...batch.messages.map((m) => `${batch.partition}:${m.offset}`));
+        // The first time partition 0's end is handled, seek it back from inside the batch.
+        if (seekDuring !== undefined && batch.partition === 0 && batch.messages.at(-1)?.offset === '9') {
+          seekDuring.seek(0, 7n);
+          seekDuring = undefined;
+          stale.push(batch.isStale());
+        }
+      },
+    });
+    running.push(consumer);
+    seekDuring = consumer;
+    await consumer.ready;
+    await until('both partitions read, then partition 0 again from 7', () => (consumer.positions().get(0) === 10n && handled.filter((h) => h === '0:7').length === 2 && consumer.positions().get(1) === 5n ? true : undefined));
+    expect(stale).toEqual([true]);
+    const p0 = handled.filter((h) => h.startsWith('0:'));
+    expect(p0).toEqual([...Array.from({ length: 10 }, (_, i) => `0:${i}`), '0:7', '0:8', '0:9']);
+    // Seeking again from outside a batch, once everything is read: the messages come again.
+    consumer.seek(1, 2n);
+    await until('partition 1 again from 2', () => (handled.filter((h) => h === '1:4').length === 2 ? true : undefined));
+    expect(handled.filter((h) => h.startsWith('1:'))).toEqual(['1:0', '1:1', '1:2', '1:3', '1:4', '1:2', '1:3', '1:4']);
+    expect(consumer.positions().get(1)).toBe(5n);
+    expect(() => consumer.seek(0, -1n)).toThrow(RangeError);
+    await consumer.stop();
+  });
+
   it('measures lag down to zero once caught up, and answers readiness without internals', async () => {
     const topic = await freshTopic('seam-lag');
     await produce(topic.name, 0, 25);

@@ -14,6 +14,12 @@ export interface TopicBatch {
   highWatermark: string;
   /** Call during long work so the group coordinator does not evict this member. */
   heartbeat(): Promise<void>;
+  /**
+   * True once the partition was sought (`TopicConsumer.seek`) after this batch was fetched: its
+   * messages are no longer where the partition goes on from, so a handler that queued work for it
+   * checks this before using them.
+   */
+  isStale(): boolean;
 }
 
 /** Where a consumer reports to (the services turn these into Prometheus series). */
@@ -82,6 +88,13 @@ export interface TopicConsumer {
   readonly ready: Promise<void>;
   /** Per partition, the offset after the last batch handled. */
   positions(): ReadonlyMap<number, bigint>;
+  /**
+   * Moves a partition's position: its next batch starts at `offset` (the updater reads events
+   * again after adopting a rollback). A batch of the partition fetched before is stale: it is not
+   * handed over if it has not started, and one in hand does not move the position when it ends.
+   * Applied at once to a running consumer, else on its next join; kept across reconnects.
+   */
+  seek(partition: number, offset: bigint): void;
   /** Waits for the batch in hand, leaves the group, disconnects. Safe to call twice. */
   stop(): Promise<void>;
 }
@@ -165,6 +178,20 @@ class TopicConsumerRunner implements TopicConsumer {
 
   positions(): ReadonlyMap<number, bigint> {
     return new Map(this.#positions);
+  }
+
+  seek(partition: number, offset: bigint): void {
+    if (this.#stopped) return;
+    if (offset < 0n) throw new RangeError(`cannot seek partition ${partition} to ${offset}`);
+    this.#positions.set(partition, offset);
+    const consumer = this.#consumer;
+    try {
+      consumer?.seek({ topic: this.#options.topic, partition, offset: offset.toString() });
+    } catch (error) {
+      // Not running yet (KafkaJS seeks only after run()): the join seeks every partition to its
+      // position, this one included.
+      this.#options.logger.debug({ consumer: this.#options.name, partition, err: errorSummary(error) }, 'seek deferred to the next join');
+    }
   }
 
   stop(): Promise<void> {
@@ -295,7 +322,10 @@ class TopicConsumerRunner implements TopicConsumer {
       messages: batch.messages,
       highWatermark: batch.highWatermark,
       heartbeat: () => payload.heartbeat(),
+      isStale: () => payload.isStale() || consumer !== this.#consumer,
     });
+    // Sought while in hand: the seek says where the partition goes on from, not this batch's end.
+    if (payload.isStale()) return;
     payload.resolveOffset(last.offset);
     const next = BigInt(last.offset) + 1n;
     this.#positions.set(batch.partition, next);
