@@ -1,4 +1,4 @@
-import { consoleLogger, type Kafka } from '@reco/stream';
+import { createLogger, type Kafka } from '@reco/stream';
 import { readLatestSnapshots } from '@reco/updater';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createE2eContext, liveVersion, until, type E2eContext } from './harness/e2e-context.js';
@@ -9,6 +9,7 @@ import { startService, type ServiceProcess } from '../scripts/lib/service-proces
 // both services stopped consuming for good. Here a broker of this test's own is killed mid-stream
 // and started again; both services, as processes, must come back by themselves.
 const RECOVERY_BUDGET_MS = 30_000;
+const testLogger = createLogger({ name: 'broker-restart', level: 'warn', destination: 'stderr' });
 
 let broker: RestartableBroker;
 let ctx: E2eContext;
@@ -16,7 +17,7 @@ let updater: ServiceProcess;
 let serving: ServiceProcess;
 
 beforeAll(async () => {
-  broker = await startRestartableBroker(consoleLogger('warn'), { cacheDir: process.env.RECO_CACHE_DIR });
+  broker = await startRestartableBroker(testLogger, { cacheDir: process.env.RECO_CACHE_DIR });
   ctx = await createE2eContext('broker-restart', { brokers: broker.brokers });
   // The gate wide open: this test counts offsets, and a refused candidate would only hold back
   // the snapshot that proves the count (the gate has tests of its own in @reco/model).
@@ -170,7 +171,7 @@ describe('a broker killed with -9 and restarted on the same port and data', () =
     expect(total).toBeGreaterThanOrEqual(accepted);
     console.info(`clicks posted ${next}: accepted ${accepted}, refused or timed out ${refused}; in the topic ${total}`);
     const latest = await until('a snapshot covering every click in the topic', async () => {
-      const snapshot = (await readLatestSnapshots(ctx.kafka, ctx.topics.adapters.name, consoleLogger('warn'), ctx.resumeCheck)).get('ladder');
+      const snapshot = (await readLatestSnapshots(ctx.kafka, ctx.topics.adapters.name, testLogger, ctx.resumeCheck)).get('ladder');
       const covered = Object.values(snapshot?.meta.offsets ?? {}).reduce((sum, o) => sum + Number(o), 0);
       return snapshot && covered >= total ? snapshot : undefined;
     }, 60_000, 250).catch(fail);

@@ -3,16 +3,18 @@ import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import {
-  consoleLogger,
   createKafkaClient,
+  createLogger,
   ensureTopics,
   readKafkaConfig,
+  readLogSettings,
   startLocalKafka,
   topicSpecs,
+  type Kafka,
   type LocalKafka,
+  type Logger,
   type TopicSpec,
 } from '@reco/stream';
-import type { Kafka } from 'kafkajs';
 
 export const repoRoot = fileURLToPath(new URL('../../', import.meta.url));
 
@@ -34,16 +36,18 @@ export async function prepareStack(options: {
    * a temp folder removed when it stops (benchmarks). `fresh` wipes the kept data first.
    */
   keptBrokerData?: { dir: string; fresh: boolean };
+  /** For the local broker's and KafkaJS's lines; by default createLogger's, named `stack`, at LOG_LEVEL. */
+  logger?: Logger;
 }): Promise<Stack> {
   const { env, say } = options;
-  const logger = consoleLogger('warn');
+  const logger = options.logger ?? createLogger({ name: 'stack', ...readLogSettings(env) });
   let brokers = env.KAFKA_BROKERS?.trim();
   let localBroker: LocalKafka | undefined;
   if (!brokers) {
     say('no KAFKA_BROKERS: starting a local Apache Kafka broker (the first run downloads its jars with Maven)');
     const kept = options.keptBrokerData;
     localBroker = await startLocalKafka({
-      logger: consoleLogger('info'),
+      logger,
       ...(env.JAVA_HOME ? { javaPath: `${env.JAVA_HOME}/bin/java` } : {}),
       ...(env.RECO_CACHE_DIR ? { cacheDir: env.RECO_CACHE_DIR } : {}),
       ...(kept ? { dataDir: kept.dir, freshStorage: kept.fresh } : {}),

@@ -105,7 +105,9 @@ export async function measureUpdaterThroughput(options: ThroughputOptions): Prom
         RECO_VARIANTS: names.map((n) => (n === method ? n : `${n}:${method}`)).join(','),
         RECO_BACKBONE_DIR: options.backboneDir,
         RECO_PUBLISH_INTERVAL_MS: String(options.publishIntervalMs),
-        LOG_LEVEL: 'warn',
+        // The clock starts at lines of its info log (clockStartFromLog), read as JSON lines.
+        LOG_LEVEL: 'info',
+        RECO_LOG_PRETTY: '0',
       },
       { onUnexpectedExit: (code) => (crashed = code) },
     );
@@ -218,7 +220,7 @@ function progressLine(latest: SeenSnapshot | undefined, count: number, clockStar
 
 /**
  * When the updater could first read the backlog, from the time stamps of its own log: its events
- * consumer joining the group (KafkaJS's "Consumer has joined the group" line for our group id),
+ * consumer joining the group (the consumer seam's "consumer joined its group" line for our group id),
  * else its "updater started" line. Not the moment /readyz is first seen answering 200: the updater
  * declares itself ready only after seeking its partitions, and by then its consumer has already
  * fetched and started training; each step blocks its event loop, so the seek and the 200 queue
@@ -237,8 +239,9 @@ function clockStartFromLog(output: string, groupId: string, spawnedAt: number, n
       continue;
     }
     const source: ClockStart | undefined =
-      entry.msg === 'Consumer has joined the group' && entry.groupId === groupId ? 'consumer joined' : entry.msg === 'updater started' ? 'updater started' : undefined;
-    const at = typeof entry.time === 'string' ? Date.parse(entry.time) : Number.NaN;
+      entry.msg === 'consumer joined its group' && entry.groupId === groupId ? 'consumer joined' : entry.msg === 'updater started' ? 'updater started' : undefined;
+    // pino's `time` is epoch milliseconds.
+    const at = typeof entry.time === 'number' ? entry.time : Number.NaN;
     if (source === undefined || !(at >= spawnedAt && at <= noticedAt)) continue;
     if (!found || at < found.at) found = { at, source };
   }

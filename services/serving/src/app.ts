@@ -1,4 +1,4 @@
-import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyServerOptions } from 'fastify';
+import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance, type FastifyReply, type FastifyRequest, type FastifyServerOptions } from 'fastify';
 import { MAX_ID_LENGTH, type Producer, type TopicSpec } from '@reco/stream';
 import { DEFAULT_HTTP_TIMEOUTS, type HttpTimeouts } from './config.js';
 import { clientErrorHandler, errorHandler, frameworkErrorHandler } from './error-handler.js';
@@ -52,6 +52,25 @@ export interface ServingDeps {
 }
 
 /**
+ * Fastify's per-request lines at debug: at info, "incoming request" and "request completed" for
+ * every request were most of what a replica under the simulator's traffic printed. A request that
+ * errors after its reply started stays at error (Fastify's own line).
+ */
+class DebugRequestLogs extends LogController {
+  override incomingRequest(): void {}
+
+  override requestCompleted(error: Error | null | undefined, request: FastifyRequest, reply: FastifyReply): void {
+    if (error) return super.requestCompleted(error, request, reply);
+    reply.log.debug({ method: request.method, url: request.url, statusCode: reply.statusCode, ms: Math.round(reply.elapsedTime) }, 'request completed');
+  }
+
+  // Fastify's default 404 says so at info: a scanner's every probe would be a line.
+  override routeNotFound(request: FastifyRequest): void {
+    request.log.debug({ method: request.method, url: request.url }, 'no such route');
+  }
+}
+
+/**
  * The longest path parameter: every id the API accepts (MAX_ID_LENGTH, after percent-decoding,
  * which is what the router measures) must be addressable as /v1/items/:itemId.
  * `RECO_ERR_URI_TOO_LONG` promises this number to clients.
@@ -67,6 +86,7 @@ export async function buildApp(deps: ServingDeps): Promise<FastifyInstance> {
   const http = deps.http ?? DEFAULT_HTTP_TIMEOUTS;
   const app = Fastify({
     ...(deps.loggerInstance !== undefined ? { loggerInstance: deps.loggerInstance } : { logger: deps.logger ?? false }),
+    logController: new DebugRequestLogs(),
     bodyLimit: deps.bodyLimitBytes ?? 256 * 1024,
     // Node's defaults let a stalled body hold a socket for 300 s, checked every 30 s (finding G
     // saw > 320 s). The request timeout covers headers and body; the check runs about once a

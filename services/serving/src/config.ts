@@ -1,5 +1,5 @@
 import { join, resolve } from 'node:path';
-import { readKafkaConfig, type KafkaConfig } from '@reco/stream';
+import { readKafkaConfig, readLogSettings, type KafkaConfig, type LogSettings } from '@reco/stream';
 import type { EngineSettings } from './backbone-engine.js';
 import { isBackboneEngine, isBackendName, isInsecureFlag, parseVariants, snapshotTrust, type BackendName, type SnapshotTrust, type VariantSpec } from './model-api.js';
 
@@ -15,7 +15,8 @@ export interface ServingConfig {
   readonly port: number;
   /** RECO_SERVING_WORKERS: processes sharing the port (cluster.ts); 1 = this process serves alone. */
   readonly workers: number;
-  readonly logLevel: string;
+  /** LOG_LEVEL and RECO_LOG_PRETTY (readLogSettings in @reco/stream). */
+  readonly log: LogSettings;
   readonly kafka: KafkaConfig;
   /** Prepended to every topic name (e.g. `staging.`), for sharing one cluster. */
   readonly topicPrefix: string;
@@ -146,7 +147,7 @@ export function readServingConfig(env: Env): ServingConfig {
     host: env.HOST ?? '127.0.0.1',
     port,
     workers: integer(env, 'RECO_SERVING_WORKERS', 1, 1, 64, 'an integer between 1 and 64'),
-    logLevel: env.LOG_LEVEL ?? 'info',
+    log: readLogSettings(env),
     kafka: readKafkaConfig(env, { defaultClientId: 'reco-serving' }),
     topicPrefix: env.RECO_TOPIC_PREFIX ?? '',
     variants: Object.freeze(variants),

@@ -1,5 +1,5 @@
 import cluster from 'node:cluster';
-import { consoleLogger } from '@reco/stream';
+import { createLogger } from '@reco/stream';
 import { runClusterPrimary } from './cluster.js';
 import { readServingConfig } from './config.js';
 import { startServingRuntime } from './runtime.js';
@@ -9,7 +9,7 @@ import { startServingRuntime } from './runtime.js';
 // With RECO_SERVING_WORKERS > 1 this process only forks that many workers, each running the rest.
 const config = readServingConfig(process.env);
 if (config.workers > 1 && cluster.isPrimary) {
-  runClusterPrimary(config.workers, consoleLogger(config.logLevel === 'debug' ? 'debug' : 'info'));
+  runClusterPrimary(config.workers, createLogger({ name: 'serving', ...config.log }));
 } else {
   const runtime = await startServingRuntime(config);
   await runtime.app.listen({ host: config.host, port: config.port });

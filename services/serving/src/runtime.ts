@@ -1,7 +1,21 @@
 import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
 import type { FastifyInstance } from 'fastify';
-import { consumerNotReadyReason, createKafkaClient, ensureTopics, errorSummary, fastFailingClientFor, topicSpecs, withRetries, type Admin, type Kafka, type Logger } from '@reco/stream';
+import {
+  consumerNotReadyReason,
+  createKafkaClient,
+  createLogger,
+  ensureTopics,
+  errorSummary,
+  fastFailingClientFor,
+  silentLogger,
+  topicSpecs,
+  withRetries,
+  type Admin,
+  type Kafka,
+  type Logger,
+  type ServiceLogger,
+} from '@reco/stream';
 import { buildApp } from './app.js';
 import { clusterMetricsText } from './cluster.js';
 import { startServingEngine, type ServingEngine } from './backbone-engine.js';
@@ -70,9 +84,11 @@ function reachabilityProbe(kafka: Kafka, logger: Logger): { check(): Promise<boo
 
 /**
  * Everything main.ts does except listening: backend, backbone, Kafka, topics, app, consumers.
- * The app is built first so the consumers log through its logger.
+ * One logger (createLogger in @reco/stream, or `options.logger`; `false` logs nothing) serves
+ * KafkaJS, the consumers and Fastify alike.
  */
-export async function startServingRuntime(config: ServingConfig, options: { logger?: boolean | { level: string } } = {}): Promise<ServingRuntime> {
+export async function startServingRuntime(config: ServingConfig, options: { logger?: ServiceLogger | false } = {}): Promise<ServingRuntime> {
+  const logger: ServiceLogger | undefined = options.logger === false ? undefined : (options.logger ?? createLogger({ name: 'serving', ...config.log }));
   const backendLog: string[] = [];
   const backend = await initBackend({ ...(config.tfBackend === undefined ? {} : { preferred: config.tfBackend }), log: (m) => backendLog.push(m) });
   const checkpoint = await loadCheckpoint(config.backboneDir);
@@ -96,9 +112,7 @@ export async function startServingRuntime(config: ServingConfig, options: { logg
   const popularity = new PopularityCounter({ halfLifeMs: config.popularityHalfLifeMs, prior: checkpoint.itemCounts });
   const items = new ItemDirectory({ itemIds, metadata: checkpoint.itemMetadata });
 
-  // KafkaJS logs go through a logger that exists before the app; it is re-pointed once it does.
-  let log: Logger = { debug: () => undefined, info: () => undefined, warn: () => undefined, error: (o, m) => console.error(m, o) };
-  const kafkaLogger: Logger = { debug: (o, m) => log.debug(o, m), info: (o, m) => log.info(o, m), warn: (o, m) => log.warn(o, m), error: (o, m) => log.error(o, m) };
+  const kafkaLogger: Logger = logger ?? silentLogger;
   const kafka = createKafkaClient(config.kafka, kafkaLogger);
   const admin = kafka.admin();
   // Not KafkaJS's idempotent producer: it retries forever (an HTTP request would hang instead of
@@ -122,6 +136,8 @@ export async function startServingRuntime(config: ServingConfig, options: { logg
     );
     for (const warning of ensured.warnings) kafkaLogger.warn({}, warning);
     await withRetries('connecting the producer', () => producer.connect(), { logger: kafkaLogger });
+    // The one line saying the broker is there: KafkaJS's retries while it settled were at debug.
+    kafkaLogger.info({ brokers: config.kafka.brokers }, 'Kafka ready: topics in place, producer connected');
     const kafkaReachable = reachabilityProbe(kafka, kafkaLogger);
     // Reasons are shown to anyone who asks /readyz: they name what is not ready, never an error
     // text or a broker address (those go to the log).
@@ -140,7 +156,7 @@ export async function startServingRuntime(config: ServingConfig, options: { logg
           : (consumerNotReadyReason(itemsConsumer.health()) ?? (itemsConsumer.caughtUp ? undefined : 'items consumer not yet caught up with the items topic')),
     ];
     const app = await buildApp({
-      logger: options.logger ?? { level: config.logLevel },
+      ...(logger === undefined ? { logger: false } : { loggerInstance: logger }),
       models,
       history,
       popularity,
@@ -155,7 +171,6 @@ export async function startServingRuntime(config: ServingConfig, options: { logg
       http: config.http,
       metricsText: clusterMetricsText(metrics.registry),
     });
-    log = app.log;
     for (const line of backendLog) app.log.info({ backend: backend.name }, line);
     app.log.info({ backboneId, items: itemIds.length, dir: config.backboneDir, engine: engine.engine, engineSettings: config.engine }, 'backbone loaded');
     if (engine.fallbackReason !== undefined) app.log.warn({ reason: engine.fallbackReason }, 'backbone engine fell back to TF.js');

@@ -1,4 +1,5 @@
-import type { ConsumerHealth } from '@reco/stream';
+import { Writable } from 'node:stream';
+import { createLogger, type ConsumerHealth } from '@reco/stream';
 import { describe, expect, it } from 'vitest';
 import { buildApp } from './app.js';
 import { createUpdaterMetrics } from './metrics.js';
@@ -26,6 +27,26 @@ describe('updater http', () => {
     const scraped = await app.inject('/metrics');
     expect(scraped.headers['content-type']).toContain('text/plain');
     expect(scraped.body).toContain('reco_training_steps_total{variant="ladder"} 3');
+    await app.close();
+  });
+
+  it('logs one debug line per request and nothing at info (scrapes every few seconds would drown the log)', async () => {
+    const lines: Array<Record<string, unknown>> = [];
+    const sink = new Writable({
+      write(chunk: Buffer, _encoding, done) {
+        for (const line of chunk.toString().split('\n').filter(Boolean)) lines.push(JSON.parse(line) as Record<string, unknown>);
+        done();
+      },
+    });
+    const app = await buildApp({ logger: createLogger({ name: 'updater', level: 'debug', pretty: false, destination: sink }) });
+    await app.inject('/healthz');
+    await app.inject('/nowhere');
+    const requests = lines.filter((l) => l.msg === 'request completed');
+    expect(requests.map((l) => [l.level, l.method, l.url, l.statusCode])).toEqual([
+      [20, 'GET', '/healthz', 200],
+      [20, 'GET', '/nowhere', 404],
+    ]);
+    expect(lines.filter((l) => typeof l.level === 'number' && l.level >= 30)).toEqual([]);
     await app.close();
   });
 });

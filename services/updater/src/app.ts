@@ -1,9 +1,10 @@
-import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify';
+import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import type { Registry } from 'prom-client';
 import { consumerNotReadyReason, type ConsumerHealth } from '@reco/stream';
 
 export interface UpdaterDeps {
-  logger?: FastifyServerOptions['logger'];
+  /** The process's logger (createLogger in @reco/stream); none: the app logs nothing. */
+  logger?: FastifyBaseLogger;
   /** The updater's metrics registry, served on /metrics. */
   registry?: Registry;
   /**
@@ -12,6 +13,25 @@ export interface UpdaterDeps {
    * failed, is not training anything.
    */
   consumer?: () => ConsumerHealth | undefined;
+}
+
+/**
+ * Fastify's per-request lines at debug: at info, "incoming request" and "request completed" for
+ * every scrape of /metrics (every few seconds) drowned the training lines. A request that
+ * errors after its reply started stays at error (Fastify's own line).
+ */
+class DebugRequestLogs extends LogController {
+  override incomingRequest(): void {}
+
+  override requestCompleted(error: Error | null | undefined, request: FastifyRequest, reply: FastifyReply): void {
+    if (error) return super.requestCompleted(error, request, reply);
+    reply.log.debug({ method: request.method, url: request.url, statusCode: reply.statusCode, ms: Math.round(reply.elapsedTime) }, 'request completed');
+  }
+
+  // Fastify's default 404 says so at info: a scanner's every probe would be a line.
+  override routeNotFound(request: FastifyRequest): void {
+    request.log.debug({ method: request.method, url: request.url }, 'no such route');
+  }
 }
 
 const readySchema = {
@@ -40,7 +60,7 @@ const readySchema = {
  * a broker, and this port answers anyone, so that stays in the log.
  */
 export async function buildApp(deps: UpdaterDeps = {}): Promise<FastifyInstance> {
-  const app = Fastify({ logger: deps.logger ?? false });
+  const app = Fastify({ ...(deps.logger === undefined ? { logger: false } : { loggerInstance: deps.logger }), logController: new DebugRequestLogs() });
   const status = { type: 'object', properties: { status: { type: 'string' } }, required: ['status'], additionalProperties: false } as const;
   app.get('/healthz', { schema: { response: { 200: status } } }, async () => ({ status: 'ok' }));
   app.get('/readyz', { schema: { response: { 200: readySchema, 503: readySchema } } }, async (_request, reply) => {

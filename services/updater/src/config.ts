@@ -1,6 +1,6 @@
 import { resolve } from 'node:path';
 import { isBackboneEngine, isBackendName, isInsecureFlag, parseVariants, snapshotTrust, type BackboneEngine, type BackendName, type SnapshotTrust, type VariantSpec } from '@reco/model';
-import { readKafkaConfig, type KafkaConfig } from '@reco/stream';
+import { readKafkaConfig, readLogSettings, type KafkaConfig, type LogSettings } from '@reco/stream';
 
 export type { VariantSpec };
 
@@ -26,7 +26,8 @@ export interface UpdaterConfig {
   readonly host: string;
   /** Port of the updater's own HTTP server (/healthz, /metrics). */
   readonly port: number;
-  readonly logLevel: string;
+  /** LOG_LEVEL and RECO_LOG_PRETTY (readLogSettings in @reco/stream). */
+  readonly log: LogSettings;
   readonly kafka: KafkaConfig;
   readonly topicPrefix: string;
   readonly groupId: string;
@@ -73,7 +74,9 @@ export interface UpdaterConfig {
  *   RECO_BACKBONE_CACHE_ENTRIES  backbone outputs kept per sequence, shared by ladder variants (default 20000; 0 = off)
  *   RECO_SNAPSHOT_KEY  shared snapshot signing key, hex, at least 32 bytes (required; `npm start` makes one)
  *   RECO_SNAPSHOT_INSECURE=1  run without signing or verifying snapshots (development only, logged as a warning)
- *   PORT, HOST, LOG_LEVEL, and the KAFKA_* settings of @reco/stream
+ *   LOG_LEVEL         trace | debug | info | warn | error | fatal | silent (default info)
+ *   RECO_LOG_PRETTY   1 or 0: pretty lines or JSON (default: pretty exactly when stdout is a terminal)
+ *   PORT, HOST, and the KAFKA_* settings of @reco/stream
  */
 export function readUpdaterConfig(env: Readonly<Record<string, string | undefined>>): UpdaterConfig {
   const port = integer(env, 'PORT', 9464, 0, 65535);
@@ -84,7 +87,7 @@ export function readUpdaterConfig(env: Readonly<Record<string, string | undefine
   return Object.freeze({
     host: env.HOST ?? '127.0.0.1',
     port,
-    logLevel: env.LOG_LEVEL ?? 'info',
+    log: readLogSettings(env),
     kafka: readKafkaConfig(env, { defaultClientId: 'reco-updater' }),
     topicPrefix: env.RECO_TOPIC_PREFIX ?? '',
     groupId: env.RECO_GROUP_ID ?? 'reco-updater',

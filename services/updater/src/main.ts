@@ -1,5 +1,5 @@
 import { CachedBackboneRunner, countLookupsInto, createBackboneRunner, expectationsFor, initBackend, loadCheckpoint } from '@reco/model';
-import { consoleLogger, createKafkaClient, ensureTopics, topicSpecs, withRetries } from '@reco/stream';
+import { createKafkaClient, createLogger, ensureTopics, topicSpecs, withRetries } from '@reco/stream';
 import { buildApp } from './app.js';
 import { readUpdaterConfig } from './config.js';
 import { readLatestSnapshots, type ResumeCheck } from './latest-snapshots.js';
@@ -9,7 +9,7 @@ import { VariantTrainer } from './variant-trainer.js';
 
 // Wiring only: config once, backend, backbone, Kafka, resume positions, then the loop and HTTP.
 const config = readUpdaterConfig(process.env);
-const logger = consoleLogger(config.logLevel === 'debug' ? 'debug' : 'info');
+const logger = createLogger({ name: 'updater', ...config.log });
 const backend = await initBackend({ ...(config.tfBackend ? { preferred: config.tfBackend } : {}), log: (message) => logger.info({}, message) });
 const checkpoint = await loadCheckpoint(config.backboneDir);
 logger.info({ backend: backend.name, backboneId: checkpoint.backboneId, items: checkpoint.itemIds.length }, 'backbone loaded');
@@ -29,6 +29,7 @@ const ensured = await withRetries(
 );
 for (const warning of ensured.warnings) logger.warn({}, warning);
 await admin.disconnect();
+logger.info({ brokers: config.kafka.brokers }, 'Kafka ready: topics in place');
 
 const metrics = createUpdaterMetrics();
 const trust = config.snapshotTrust;
@@ -73,7 +74,7 @@ await withRetries('connecting the producer', () => producer.connect(), { logger 
 for (const spec of config.variants) metrics.lastPublishTime.set({ variant: spec.name }, Date.now() / 1000);
 
 const updater = new Updater({ kafka, producer, topics: specs, groupId: config.groupId, sessionTimeoutMs: config.sessionTimeoutMs, historyLookback: config.historyLookback, variants, metrics, logger, trust });
-const app = await buildApp({ logger: { level: config.logLevel }, registry: metrics.registry, consumer: () => updater.health() });
+const app = await buildApp({ logger, registry: metrics.registry, consumer: () => updater.health() });
 await app.listen({ host: config.host, port: config.port });
 await updater.start();
 

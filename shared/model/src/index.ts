@@ -42,7 +42,9 @@ export {
 } from './checkpoint.js';
 export { ItemCatalogue } from './item-catalogue.js';
 export { encodeSequences, type SequenceBatch } from './sequence-batch.js';
-export { SIDE_BIAS, SIDE_EMBEDDING, SideItemParameters } from './side-items.js';
+export { CO_VISIT_WEIGHT, SIDE_BIAS, SIDE_EMBEDDING, SideItemParameters } from './side-items.js';
+export { CoVisits, DEFAULT_CO_VISITS, NO_SCORES, type CoVisitOptions, type SparseScores } from './co-visits.js';
+export { ItemCoVisits, MEMORY_SCALE, MEMORY_SLOTS, addMemory, candidateMemory, memoryOf } from './co-visit-memory.js';
 export { UserHistories } from './user-histories.js';
 
 export {

@@ -4,13 +4,15 @@ import type { AdaptationMethod, SerializedAdaptation } from './adaptation/adapta
 import { createAdaptation, snapshotConfig } from './adaptation/create-adaptation.js';
 import { LadderMethod } from './adaptation/ladder.js';
 import { FIRST_ITEM_ID } from './backbone-config.js';
+import { addMemory, candidateMemory, memoryOf } from './co-visit-memory.js';
+import { CoVisits, type SparseScores } from './co-visits.js';
 import { NegativeSampler } from './negative-sampler.js';
 import { PrequentialTracker } from './prequential.js';
 import { type PublishPolicy, publishDecision } from './publish-policy.js';
 import { type EvaluationProtocol, SERVING_PROTOCOL, exclusionFor, rankTarget } from './evaluation/protocol.js';
 import { RankingAccumulator } from './ranking-metrics.js';
 import { ReplayBuffer } from './replay-buffer.js';
-import { candidateSet, sampledSoftmaxLoss } from './sampled-softmax-loss.js';
+import { type CandidateSet, type LossExtras, candidateSet, negativeMask, sampledSoftmaxLoss } from './sampled-softmax-loss.js';
 import { prepareExamples } from './example-inputs.js';
 import { registerGradients } from './gradients.js';
 import { UserHistories } from './user-histories.js';
@@ -43,6 +45,8 @@ export interface TrainingExample {
   seenCount: number;
   /** Ladder only: the frozen backbone's last-position outputs [userState, ...blocks], computed once. */
   features?: Float32Array[];
+  /** The co-visit memory of the history, from the counts as they stood before this click. */
+  memory: SparseScores;
 }
 
 export interface OnlineTrainerOptions {
@@ -167,6 +171,8 @@ export class OnlineTrainer {
   private readonly options: Required<Omit<OnlineTrainerOptions, 'method' | 'backboneId' | 'seed' | 'freshPerStep'>> & { freshPerStep: number };
   private readonly backboneId: string;
   private readonly histories: UserHistories;
+  /** The click stream's co-visit counts, which every method's scores read (co-visit-memory.ts). */
+  private readonly coVisits = new CoVisits();
   private readonly replay: ReplayBuffer<TrainingExample>;
   private readonly sampler: NegativeSampler;
   private readonly holdoutRng: Rng;
@@ -266,7 +272,9 @@ export class OnlineTrainer {
   seedHistories(events: Iterable<Interaction>): void {
     for (const event of events) {
       const slot = this.method.catalogue.ensureSlot(event.itemId);
-      if (slot !== undefined) this.histories.append(event.userId, slot);
+      if (slot === undefined) continue;
+      this.coVisits.learn(this.histories.get(event.userId), slot);
+      this.histories.append(event.userId, slot);
     }
   }
 
@@ -277,14 +285,16 @@ export class OnlineTrainer {
     const slot = catalogue.ensureSlot(event.itemId);
     const history = this.histories.get(event.userId);
     const seenCount = this.histories.seenCount(event.userId);
+    const memory = memoryOf(this.coVisits, history);
     if (slot === undefined) {
       // Still a click to answer: ranked as a miss, so a full side table cannot flatter the figures.
-      if (history.length > 0) this.pending.push({ userId: event.userId, history, target: -1, ts: event.ts, newItem: true, seenCount });
+      if (history.length > 0) this.pending.push({ userId: event.userId, history, target: -1, ts: event.ts, newItem: true, seenCount, memory });
       return false;
     }
+    this.coVisits.learn(history, slot);
     this.histories.append(event.userId, slot);
     if (history.length === 0) return false;
-    this.pending.push({ userId: event.userId, history, target: slot, ts: event.ts, newItem: catalogue.isSideSlot(slot), seenCount });
+    this.pending.push({ userId: event.userId, history, target: slot, ts: event.ts, newItem: catalogue.isSideSlot(slot), seenCount, memory });
     return true;
   }
 
@@ -336,6 +346,7 @@ export class OnlineTrainer {
   private async rank(method: AdaptationMethod, examples: readonly TrainingExample[]): Promise<number[]> {
     const ranks: number[] = [];
     const slots = method.catalogue.numSlots;
+    const weight = await memoryWeight(method);
     for (let start = 0; start < examples.length; start += 128) {
       const chunk = examples.slice(start, start + 128);
       const input = await prepareExamples(method, chunk, true);
@@ -343,7 +354,11 @@ export class OnlineTrainer {
       input.dispose();
       const data = (await scores.data()) as Float32Array;
       scores.dispose();
-      chunk.forEach((e, row) => ranks.push(rankTarget(data.subarray(row * slots, (row + 1) * slots), e.target, this.excludedFor(e))));
+      chunk.forEach((e, row) => {
+        const own = data.subarray(row * slots, (row + 1) * slots);
+        addMemory(own, e.memory, weight);
+        ranks.push(rankTarget(own, e.target, this.excludedFor(e)));
+      });
     }
     return ranks;
   }
@@ -376,7 +391,8 @@ export class OnlineTrainer {
     let lossValue: number;
     try {
       // One forward/backward over exactly the trainable variables, then each group's own Adam.
-      const { value, grads } = tf.variableGrads(() => sampledSoftmaxLoss(this.method, input, candidates), variables);
+      const extras = this.lossExtras(examples, candidates);
+      const { value, grads } = tf.variableGrads(() => sampledSoftmaxLoss(this.method, input, candidates, extras), variables);
       const sideIds = new Set(this.method.sideVariables().map((v) => v.name));
       // Adam keeps its moments by position in the map, so every step must hand it the same
       // variables in the same order: a variable the loss did not reach this step (the side
@@ -402,6 +418,17 @@ export class OnlineTrainer {
     return { loss: lossValue, examples: examples.length, ms: performance.now() - started };
   }
 
+  /** The batch's co-visit memory at its candidates, and the candidates that are no negative for an example (negativeMask). */
+  private lossExtras(examples: readonly TrainingExample[], candidates: CandidateSet): LossExtras {
+    return {
+      memory: candidateMemory(
+        examples.map((e) => e.memory),
+        candidates,
+      ),
+      mask: negativeMask(examples, candidates, (row) => this.excludedFor(examples[row] as TrainingExample)),
+    };
+  }
+
   private pullToAnchor(variables: readonly tf.Variable[]): void {
     const pull = this.options.anchorPull;
     tf.tidy(() => {
@@ -420,7 +447,8 @@ export class OnlineTrainer {
     const candidates = candidateSet(targets, sampler.sample(this.options.negatives, new Set(targets)));
     const input = await prepareExamples(method, this.holdout, false);
     try {
-      const loss = tf.tidy(() => sampledSoftmaxLoss(method, input, candidates));
+      const extras = this.lossExtras(this.holdout, candidates);
+      const loss = tf.tidy(() => sampledSoftmaxLoss(method, input, candidates, extras));
       const value = (await loss.data())[0] ?? Number.NaN;
       loss.dispose();
       return value;
@@ -566,6 +594,14 @@ export class OnlineTrainer {
     this.stagedMethod = null;
     this.staged = null;
   }
+}
+
+/** The weight a method gives the co-visit memory, read once per ranking pass. */
+async function memoryWeight(method: AdaptationMethod): Promise<number> {
+  const w = tf.tidy(() => tf.clone(method.coVisitWeight()));
+  const value = (await w.data())[0] ?? 0;
+  w.dispose();
+  return value;
 }
 
 function runnerOf(method: AdaptationMethod) {

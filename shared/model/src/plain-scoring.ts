@@ -145,6 +145,15 @@ export class PlainScorer {
     return h;
   }
 
+  /** One slot's score for user state `h` (h · E_slot + b_slot), as `scores` computes it. */
+  slotScore(h: Float32Array, slot: number): number {
+    const d = this.dim;
+    const base = slot * d;
+    let acc = 0;
+    for (let i = 0; i < d; i++) acc += (this.#table[base + i] ?? 0) * (h[i] ?? 0);
+    return acc + (this.#bias[slot] ?? 0);
+  }
+
   /**
    * Scores of every slot for user state `h` (h · E_slot + b_slot; PAD/UNK are -Infinity), in the
    * scorer's scratch buffer: read it before the next call.

@@ -37,16 +37,62 @@ export function candidateSet(targets: ArrayLike<number>, negatives: Int32Array, 
   return { slots: Int32Array.from(slots), targetColumns: Int32Array.from(targets, (t) => column.get(t) ?? 0) };
 }
 
+/** What a batch adds to its logits beyond the model, each row-major [examples, candidates]. */
+export interface LossExtras {
+  /** The examples' co-visit memory at the candidates (see candidateMemory), weighted by the method's w. */
+  memory?: Float32Array;
+  /** 1 where a candidate must not count as a negative for an example (see negativeMask). */
+  mask?: Uint8Array;
+}
+
+/**
+ * Which candidates are no negative for an example, row-major [examples, candidates], 1 = masked:
+ * what `excluded(row)` says (the protocol's exclusion for its user: their items so far, which
+ * ranking never offers them) and the other targets of the same user in the batch. A real log
+ * books a user's clicks in bursts (MovieLens: dozens of ratings a session), so a batch holds
+ * several of one user, and their other targets, in-batch negatives otherwise, are items they
+ * chose: the loss would push down what the user likes, and most strongly what the co-visit
+ * memory rightly ranks high. An example's own target column is never masked.
+ */
+export function negativeMask(examples: readonly { userId: string; target: number }[], candidates: CandidateSet, excluded: (row: number) => { has(slot: number): boolean }): Uint8Array {
+  const columns = candidates.slots.length;
+  const mask = new Uint8Array(examples.length * columns);
+  const targetsOf = new Map<string, Set<number>>();
+  for (const e of examples) {
+    const own = targetsOf.get(e.userId) ?? new Set<number>();
+    own.add(e.target);
+    targetsOf.set(e.userId, own);
+  }
+  examples.forEach((e, row) => {
+    const seen = excluded(row);
+    const sameUser = targetsOf.get(e.userId) as Set<number>;
+    const ownColumn = candidates.targetColumns[row];
+    for (let c = 0; c < columns; c++) {
+      if (c === ownColumn) continue;
+      const slot = candidates.slots[c] as number;
+      if (seen.has(slot) || sameUser.has(slot)) mask[row * columns + c] = 1;
+    }
+  });
+  return mask;
+}
+
+/** A logit no softmax weight survives, kept finite so no gradient turns into NaN. */
+const MASKED_LOGIT = -1e9;
+
 /**
  * Sampled softmax: each example's target against the shared candidate set, scored exactly as
- * `scores()` would (h' · E'_i + b_i), so training and ranking optimise the same function.
+ * ranking scores them (h' · E'_i + b_i, plus w · m with the co-visit memory), so training and
+ * ranking optimise the same function; masked candidates are left out of an example's softmax.
  * Call inside `minimize` or `tidy`.
  */
-export function sampledSoftmaxLoss(method: AdaptationMethod, input: PreparedInput, candidates: CandidateSet): tf.Scalar {
+export function sampledSoftmaxLoss(method: AdaptationMethod, input: PreparedInput, candidates: CandidateSet, extras: LossExtras = {}): tf.Scalar {
   const h = method.userState(input);
   const slots = tf.tensor1d(candidates.slots, 'int32');
   const rows = embeddingLookup(method.itemTable(), slots) as tf.Tensor2D;
   const bias = tf.reshape(embeddingLookup(tf.reshape(method.itemBias(), [-1, 1]), slots), [-1]);
-  const logits = tf.add<tf.Tensor2D>(matMul(h, tf.transpose(rows)), bias);
+  const shape: [number, number] = [input.batchSize, candidates.slots.length];
+  let logits = tf.add<tf.Tensor2D>(matMul(h, tf.transpose(rows)), bias);
+  if (extras.memory !== undefined) logits = tf.add(logits, tf.mul(tf.tensor2d(extras.memory, shape), method.coVisitWeight()));
+  if (extras.mask !== undefined) logits = tf.add(logits, tf.tensor2d(Float32Array.from(extras.mask, (m) => (m === 0 ? 0 : MASKED_LOGIT)), shape));
   return softmaxCrossEntropy(logits, tf.tensor1d(candidates.targetColumns, 'int32'));
 }

@@ -7,14 +7,17 @@ import type { ItemCatalogue } from './item-catalogue.js';
  *   scores exactly 0 until clicks on it are trained on;
  * - a bias per score slot (all items), zero at start, which is how popularity drift and a new
  *   item's burst of clicks move an item up for everyone without touching the user state.
- * Both are sized for a full side table up front, so tensor shapes never change while serving.
+ * - the weight of the co-visit memory in every score (see co-visit-memory.ts), zero at start.
+ * The tables are sized for a full side table up front, so tensor shapes never change while serving.
  */
 export const SIDE_EMBEDDING = 'side.new_item_embedding';
 export const SIDE_BIAS = 'side.item_bias';
+export const CO_VISIT_WEIGHT = 'side.co_visit_weight';
 
 export class SideItemParameters {
   readonly newItemEmbedding: tf.Variable;
   readonly itemBias: tf.Variable;
+  readonly coVisitWeight: tf.Variable;
 
   constructor(
     readonly catalogue: ItemCatalogue,
@@ -22,16 +25,18 @@ export class SideItemParameters {
   ) {
     this.newItemEmbedding = variableFrom(tf.zeros([catalogue.sideCapacity, dim]));
     this.itemBias = variableFrom(tf.zeros([catalogue.maxSlots]));
+    this.coVisitWeight = variableFrom(tf.zeros([1]));
   }
 
   get parameterCount(): number {
-    return this.newItemEmbedding.size + this.itemBias.size;
+    return this.newItemEmbedding.size + this.itemBias.size + this.coVisitWeight.size;
   }
 
   variables(): Map<string, tf.Variable> {
     return new Map([
       [SIDE_EMBEDDING, this.newItemEmbedding],
       [SIDE_BIAS, this.itemBias],
+      [CO_VISIT_WEIGHT, this.coVisitWeight],
     ]);
   }
 
@@ -51,6 +56,7 @@ export class SideItemParameters {
   dispose(): void {
     this.newItemEmbedding.dispose();
     this.itemBias.dispose();
+    this.coVisitWeight.dispose();
   }
 }
 

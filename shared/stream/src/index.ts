@@ -1,7 +1,20 @@
 export { STREAM_ERRORS, StreamError, isRetriable, type StreamErrorCode, type ErrorSpec } from './errors.js';
-export { consoleLogger, silentLogger, type Logger } from './logger.js';
+export {
+  LOG_LEVELS,
+  createLogger,
+  readLogSettings,
+  silentLogger,
+  writesPretty,
+  type LogDestination,
+  type LogLevel,
+  type LogSettings,
+  type Logger,
+  type LoggerOptions,
+  type ServiceLogger,
+} from './logger.js';
 export { readKafkaConfig, type KafkaConfig, type SaslMechanism } from './kafka-config.js';
-export { fastFailingClientFor, createKafkaClient, routeLogsTo, type Admin, type Kafka, type KafkaMessage, type Message, type Producer, type RecordMetadata } from './kafka-client.js';
+export { fastFailingClientFor, createKafkaClient, type Admin, type Kafka, type KafkaMessage, type Message, type Producer, type RecordMetadata } from './kafka-client.js';
+export { TRANSIENT_BROKER_ERRORS, isTransientKafkaLog, routeLogsTo } from './kafka-logs.js';
 export {
   ADAPTER_SNAPSHOT_MAX_BYTES,
   DEFAULT_TOPIC_NAMES,

@@ -1,5 +1,6 @@
-import { Kafka, logLevel, type KafkaConfig as KafkaJsConfig, type logCreator, type RetryOptions, type SASLOptions } from 'kafkajs';
+import { Kafka, logLevel, type KafkaConfig as KafkaJsConfig, type RetryOptions, type SASLOptions } from 'kafkajs';
 import type { KafkaConfig } from './kafka-config.js';
+import { routeLogsTo } from './kafka-logs.js';
 import type { Logger } from './logger.js';
 
 // Services reach Kafka only through this package; these are the KafkaJS shapes they handle.
@@ -24,7 +25,7 @@ const consumerSiblings = new WeakMap<Kafka, () => Kafka>();
 
 /**
  * Builds the KafkaJS client from validated config. KafkaJS's own log lines are routed into the
- * caller's structured logger (with their namespace), instead of KafkaJS's console output.
+ * caller's structured logger (kafka-logs.ts: with their namespace, transient start-up noise at debug).
  */
 export function createKafkaClient(config: KafkaConfig, logger: Logger, options: { retries?: number } = {}): Kafka {
   const kafkaJsConfig: KafkaJsConfig = {
@@ -64,16 +65,4 @@ function toKafkaJsSasl(sasl: NonNullable<KafkaConfig['sasl']>): SASLOptions {
     case 'scram-sha-512':
       return { mechanism: 'scram-sha-512', username, password };
   }
-}
-
-export function routeLogsTo(logger: Logger): logCreator {
-  return () =>
-    ({ namespace, level, log }) => {
-      const { message, timestamp: _timestamp, logger: _source, ...rest } = log as { message: string; timestamp?: unknown; logger?: unknown };
-      const fields = { kafka: namespace, ...rest };
-      if (level === logLevel.ERROR) logger.error(fields, message);
-      else if (level === logLevel.WARN) logger.warn(fields, message);
-      else if (level === logLevel.INFO) logger.info(fields, message);
-      else logger.debug(fields, message);
-    };
 }

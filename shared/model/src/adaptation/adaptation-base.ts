@@ -109,6 +109,10 @@ export abstract class AdaptationBase implements AdaptationMethod {
     return this.side.bias();
   }
 
+  coVisitWeight(): tf.Tensor1D {
+    return this.side.coVisitWeight as tf.Tensor1D;
+  }
+
   scores(input: PreparedInput): tf.Tensor2D {
     const h = this.userState(input);
     const logits = tf.add(matMul(h, tf.transpose(this.itemTable())), this.itemBias());

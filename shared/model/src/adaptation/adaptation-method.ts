@@ -48,7 +48,8 @@ export interface SerializedAdaptation {
 
 /**
  * The one interface every adaptation method implements, so the trainer, the evaluation and
- * serving never branch on the method. Scores are h' · E'_i + b_i over the catalogue's slots,
+ * serving never branch on the method. Scores are h' · E'_i + b_i (+ w · m, the co-visit memory
+ * that the trainer and serving add from their counts) over the catalogue's slots,
  * where h' is the adapted user state, E' the (method's) item table plus the side rows, and b
  * the shared side bias. At creation every method's scores equal the frozen backbone's.
  */
@@ -71,7 +72,9 @@ export interface AdaptationMethod {
   itemTable(): tf.Tensor2D;
   /** Per-slot bias [numSlots]. Call inside tidy/minimize. */
   itemBias(): tf.Tensor1D;
-  /** Scores [B, numSlots]; PAD and UNK slots are -Infinity. Call inside tidy. */
+  /** The weight w of the co-visit memory in scores (co-visit-memory.ts), shape [1]; 0 at start. Call inside tidy/minimize. */
+  coVisitWeight(): tf.Tensor1D;
+  /** The model's scores [B, numSlots] without the memory term; PAD and UNK slots are -Infinity. Call inside tidy. */
   scores(input: PreparedInput): tf.Tensor2D;
   serialize(): Promise<SerializedAdaptation>;
   /** Replaces the parameters with a snapshot's, after checking names, shapes and finiteness. */

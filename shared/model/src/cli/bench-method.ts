@@ -5,6 +5,7 @@ import { createAdaptation } from '../adaptation/create-adaptation.js';
 import { initBackend } from '../backend.js';
 import type { Backbone } from '../backbone.js';
 import { ItemCatalogue } from '../item-catalogue.js';
+import { NO_SCORES } from '../co-visits.js';
 import { createBackboneRunner, isBackboneEngine } from '../onnx/create-runner.js';
 import { OnlineTrainer, type TrainingExample } from '../online-trainer.js';
 import { median } from '../stream-replay.js';
@@ -48,7 +49,7 @@ export function benchBatches(split: DatasetSplit, catalogue: ItemCatalogue, maxL
     const history = histories.get(e.userId);
     const seenCount = histories.seenCount(e.userId);
     histories.append(e.userId, slot);
-    if (history.length > 0) pool.push({ userId: e.userId, history, target: slot, ts: e.ts, newItem: catalogue.isSideSlot(slot), seenCount });
+    if (history.length > 0) pool.push({ userId: e.userId, history, target: slot, ts: e.ts, newItem: catalogue.isSideSlot(slot), seenCount, memory: NO_SCORES });
   }
   const rng = createRng(settings.seed);
   return Array.from({ length: settings.steps + settings.warmup + 1 }, () => Array.from({ length: settings.batchSize }, () => pool[rng.int(pool.length)] as TrainingExample));

@@ -1,5 +1,5 @@
 import { isMethodName, type MethodName, type SerializedAdaptation } from '../adaptation/adaptation-method.js';
-import { SIDE_BIAS, SIDE_EMBEDDING } from '../side-items.js';
+import { CO_VISIT_WEIGHT, SIDE_BIAS, SIDE_EMBEDDING } from '../side-items.js';
 import type { AdapterSnapshot, SnapshotMeta } from './snapshot-wire.js';
 
 /**
@@ -113,6 +113,7 @@ export function checkSnapshot(snapshot: AdapterSnapshot, expect: SnapshotExpecta
   const sideShapes: Record<string, number[]> = {
     [SIDE_EMBEDDING]: [parsed.sideCapacity, expect.dim],
     [SIDE_BIAS]: [expect.itemCount + 2 + parsed.sideCapacity],
+    [CO_VISIT_WEIGHT]: [1],
   };
   const names = new Set<string>();
   for (const t of snapshot.tensors) {

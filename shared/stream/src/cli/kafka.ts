@@ -1,13 +1,14 @@
 /**
  * `npm run kafka`: a local single-node Kafka broker in the foreground, for people who want one to
  * play with. Ctrl-C stops it and removes its data. Env: RECO_CACHE_DIR (jar cache), JAVA_HOME,
- * KAFKA_PORT (client port; a free one by default), RECO_KAFKA_KEEP_FILES=true to keep data and log.
+ * KAFKA_PORT (client port; a free one by default), RECO_KAFKA_KEEP_FILES=true to keep data and log,
+ * LOG_LEVEL and RECO_LOG_PRETTY (readLogSettings).
  */
-import { consoleLogger } from '../logger.js';
+import { createLogger, readLogSettings } from '../logger.js';
 import { startLocalKafka } from '../local-kafka/local-kafka.js';
 
 const env = process.env;
-const logger = consoleLogger('info');
+const logger = createLogger({ name: 'kafka', ...readLogSettings(env), destination: 'stderr' });
 const port = env.KAFKA_PORT ? Number(env.KAFKA_PORT) : undefined;
 if (port !== undefined && (!Number.isInteger(port) || port <= 0 || port > 65535)) {
   console.error(`KAFKA_PORT must be a TCP port number, got "${env.KAFKA_PORT}"`);
