@@ -12,6 +12,9 @@
  *      restarted with a growing delay while the broker and the other service keep running;
  *   5. a traffic simulator replaying the synthetic stream, or the real data set's later part (the
  *      events after the pretraining split), in order (`--no-simulate` turns it off).
+ * Everything logs through @reco/stream's createLogger: pretty lines on a terminal, JSON lines
+ * otherwise (RECO_LOG_PRETTY=1/0 decides instead; the services inherit it and LOG_LEVEL). Start-up
+ * ends with a status block: URLs, the admin token, the cache folder.
  * Ctrl-C (or SIGTERM) stops everything (simulator, services, broker) within 10 s and leaves no
  * process behind; the broker's data stays for the next run.
  *
@@ -24,7 +27,7 @@ import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { basename, join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import type { LocalKafka } from '@reco/stream';
+import { createLogger, readLogSettings, writesPretty, type LocalKafka } from '@reco/stream';
 import { startService } from './lib/service-process.js';
 import { ServiceSupervisor } from './lib/service-supervisor.js';
 import { ensureSnapshotKey } from './lib/snapshot-key.js';
@@ -46,7 +49,11 @@ const { values: flags } = parseArgs({
   },
 });
 const env = process.env;
-const say = (message: string): void => void process.stdout.write(`[start] ${message}\n`);
+const logSettings = readLogSettings(env);
+// LOG_LEVEL is for the services; the launcher's own lines (its progress, the status block) show
+// unless it asks for more.
+const log = createLogger({ name: 'start', pretty: logSettings.pretty, level: logSettings.level === 'trace' || logSettings.level === 'debug' ? logSettings.level : 'info' });
+const say = (message: string): void => log.info({}, message);
 const cache = startCache(flags['cache-dir']);
 
 /** The real data set `--data movielens` names: beside the repo, never inside it. */
@@ -131,7 +138,7 @@ async function ensureRealBackbone(dir: string, name: string): Promise<string> {
 
 try {
   // 1-3. Broker, topics, backbone, signing key
-  const stack = await prepareStack({ env, topicPrefix: env.RECO_TOPIC_PREFIX ?? '', say, keptBrokerData: { dir: cache.kafkaDir, fresh: flags.fresh } });
+  const stack = await prepareStack({ env, topicPrefix: env.RECO_TOPIC_PREFIX ?? '', say, logger: log, keptBrokerData: { dir: cache.kafkaDir, fresh: flags.fresh } });
   broker = stack.localBroker;
   const backboneDir =
     data.kind === 'synthetic' ? await ensureBackbone({ env, say, defaultDir: cache.backboneDir('synthetic'), onChild: (child) => (pretraining = child) }) : await ensureRealBackbone(data.dir, data.name);
@@ -180,14 +187,29 @@ try {
   } else if (data.kind === 'real') {
     exampleUser = (await replayOf(data.dir)).stream[0]?.userId ?? exampleUser;
   }
-  say(
+  const status = {
+    dashboard: `${baseUrl}/`,
+    serving: baseUrl,
+    docs: `${baseUrl}/docs`,
+    metrics: `${baseUrl}/metrics`,
+    updaterMetrics: `http://127.0.0.1:${flags['updater-port']}/metrics`,
+    kafka: stack.brokers,
+    cache: cache.root,
+    adminToken,
+  };
+  const pretty = writesPretty(logSettings);
+  // One record: on a terminal the block reads as it is; as JSON its fields are there for a script too.
+  log.info(
+    pretty ? {} : { status },
     [
       'up and running:',
-      `  dashboard ${baseUrl}/`,
-      `  serving   ${baseUrl}   (API docs: ${baseUrl}/docs, metrics: ${baseUrl}/metrics)`,
-      `  updater   http://127.0.0.1:${flags['updater-port']}/metrics`,
-      `  kafka     ${stack.brokers}${broker ? `   (data and broker.log in ${cache.kafkaDir})` : ''}`,
-      `  cache     ${cache.root}`,
+      `  dashboard    ${status.dashboard}`,
+      `  serving      ${status.serving}   (API docs: ${status.docs}, metrics: ${status.metrics})`,
+      `  updater      ${status.updaterMetrics}`,
+      `  kafka        ${status.kafka}${broker ? `   (data and broker.log in ${cache.kafkaDir})` : ''}`,
+      `  cache        ${status.cache}`,
+      `  admin token  ${adminToken}   (${env.RECO_ADMIN_TOKEN ? 'from RECO_ADMIN_TOKEN' : 'made for this run; set RECO_ADMIN_TOKEN to choose it'}; rollback and item writes)`,
+      `  logs         ${pretty ? 'pretty' : 'JSON lines'} at ${logSettings.level} (RECO_LOG_PRETTY=1/0 switches; LOG_LEVEL=debug shows requests and Kafka's start-up retries)`,
       'try:',
       `  curl '${baseUrl}/v1/recommendations?userId=${encodeURIComponent(exampleUser)}&k=5'`,
       `  curl -X POST ${baseUrl}/v1/events -H 'content-type: application/json' -d '{"userId":"u1","itemId":"i42","type":"click","ts":'$(date +%s000)'}'`,
@@ -198,7 +220,7 @@ try {
   );
 } catch (error) {
   if (!stopping) {
-    say(`failed: ${error instanceof Error ? error.message : String(error)}`);
+    log.error({}, `failed: ${error instanceof Error ? error.message : String(error)}`);
     await shutdown(1, 'start failed');
   }
 }

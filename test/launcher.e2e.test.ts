@@ -9,7 +9,7 @@ import { freePort } from '@reco/stream/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { restartDelayMs } from '../scripts/lib/service-supervisor.js';
 import { isProcessAlive } from '@reco/stream/testing';
-import { brokerPidsUsing, startLauncher, type LauncherProcess } from './harness/launcher-process.js';
+import { brokerPidsUsing, errorLevelLines, startLauncher, type LauncherProcess } from './harness/launcher-process.js';
 
 // `npm start` as a person runs it: the launcher process with its own embedded broker (never the
 // test run's shared one), a cache folder of its own, and the small fixture backbone so that
@@ -30,32 +30,45 @@ if (!haveJava) console.warn('launcher e2e skipped: the embedded broker needs Jav
 
 let fixture: SmallFixture;
 let cacheDir: string;
+/** The healthy-start test's own cache folder (its own broker data). */
+let quietCacheDir: string;
 const launchers: LauncherProcess[] = [];
 
 beforeAll(async () => {
   fixture = await smallWorldFixture();
   cacheDir = await mkdtemp(join(tmpdir(), 'reco-launcher-e2e-'));
+  quietCacheDir = await mkdtemp(join(tmpdir(), 'reco-launcher-quiet-'));
 });
 
 afterAll(async () => {
   // A failed assertion must not leave a launcher, a service or a broker behind.
   for (const launcher of launchers) launcher.killAll();
   await Promise.all(launchers.map((l) => l.exited));
-  for (const pid of brokerPidsUsing(cacheDir).filter(isProcessAlive)) process.kill(pid, 'SIGKILL');
-  await rm(cacheDir, { recursive: true, force: true });
+  for (const dir of [cacheDir, quietCacheDir]) {
+    for (const pid of brokerPidsUsing(dir).filter(isProcessAlive)) process.kill(pid, 'SIGKILL');
+    await rm(dir, { recursive: true, force: true });
+  }
 });
 
-function launch(servingPort: number, updaterPort: number, extraArgs: string[] = []): LauncherProcess {
+function launch(servingPort: number, updaterPort: number, extraArgs: string[] = [], options: { cacheDir?: string; env?: Record<string, string>; simulate?: boolean } = {}): LauncherProcess {
   const env: Record<string, string | undefined> = {
     ...process.env,
     RECO_BACKBONE_DIR: fixture.dir,
     // A restarted updater rejoins its group once the killed member's session ends: keep that short.
     RECO_SESSION_TIMEOUT_MS: '6000',
     LOG_LEVEL: 'warn',
+    // What a terminal shows (the output here is a pipe, which would get JSON lines).
+    RECO_LOG_PRETTY: '1',
+    ...options.env,
   };
   // The launcher's own broker, topics without prefix and a key it makes itself: what npm start does.
-  for (const name of ['KAFKA_BROKERS', 'RECO_TOPIC_PREFIX', 'RECO_SNAPSHOT_KEY', 'RECO_GROUP_ID']) delete env[name];
-  const launcher = startLauncher({ cacheDir, env, args: ['--no-simulate', '--variants', 'ladder', '--port', String(servingPort), '--updater-port', String(updaterPort), ...extraArgs] });
+  for (const name of ['KAFKA_BROKERS', 'RECO_TOPIC_PREFIX', 'RECO_SNAPSHOT_KEY', 'RECO_GROUP_ID', 'RECO_ADMIN_TOKEN']) delete env[name];
+  const simulate = options.simulate === true ? [] : ['--no-simulate'];
+  const launcher = startLauncher({
+    cacheDir: options.cacheDir ?? cacheDir,
+    env,
+    args: [...simulate, '--variants', 'ladder', '--port', String(servingPort), '--updater-port', String(updaterPort), ...extraArgs],
+  });
   launchers.push(launcher);
   return launcher;
 }
@@ -203,4 +216,46 @@ describe.skipIf(!haveJava)('npm start launcher', () => {
         `stopped in ${ctrlC.ms} ms (Ctrl-C), ${term.ms} ms (SIGTERM), ${freshStop.ms} ms (Ctrl-C after --fresh)`,
     );
   }, 300_000);
+
+  it('a healthy start shows no error-level line up to the first applied snapshot, says once per service that Kafka is ready, and ends with the status block', async () => {
+    const [servingPort, updaterPort] = [await freePort(), await freePort()];
+    const servingUrl = `http://127.0.0.1:${servingPort}`;
+    // As a person runs it: the default log level, the traffic simulator on, an empty cache folder
+    // (a broker formatting new storage is the start whose coordinator loads while services connect).
+    const launcher = launch(servingPort, updaterPort, [], { cacheDir: quietCacheDir, env: { LOG_LEVEL: 'info' }, simulate: true });
+    await launcher.waitFor(/\[start\] up and running/, 150_000);
+    const applied = await launcher.waitFor(/\[serving\] snapshot applied \{"variant":"ladder","version":1\b/, 60_000);
+    const startUp = launcher.output().slice(0, (applied.index ?? 0) + applied[0].length);
+
+    expect(errorLevelLines(startUp), 'error-level lines during a healthy start').toEqual([]);
+    expect(startUp).not.toMatch(/^\[[\d:.]+\] WARN: .*(switched default partitioner|coordinator is loading|coordinator is not available|ECONNREFUSED)/m);
+    // One line per service when the broker answers; KafkaJS's own chatter is at debug.
+    expect(startUp.match(/INFO: \[serving\] Kafka ready/g)).toHaveLength(1);
+    expect(startUp.match(/INFO: \[updater\] Kafka ready/g)).toHaveLength(1);
+    expect(startUp).not.toMatch(/INFO: \[(serving|updater)\] (Starting|Consumer has joined the group)\b/);
+    // The simulator's requests (and the launcher's readiness polls) are debug lines, not shown at info.
+    expect(startUp).toMatch(/\[start\] traffic simulator: /);
+    expect(startUp).not.toMatch(/\b(incoming request|request completed)\b/);
+
+    // The status block: every address a person needs, the admin token, the cache folder.
+    const block = (await launcher.waitFor(/\[start\] up and running:\n(?: {2}.*\n)+/, 1000))[0];
+    expect(block).toContain(`  dashboard    ${servingUrl}/\n`);
+    expect(block).toContain(`  serving      ${servingUrl}   (API docs: ${servingUrl}/docs, metrics: ${servingUrl}/metrics)`);
+    expect(block).toContain(`  updater      http://127.0.0.1:${updaterPort}/metrics`);
+    expect(block).toMatch(/^ {2}kafka {8}127\.0\.0\.1:\d+ /m);
+    expect(block).toContain(`  cache        ${quietCacheDir}\n`);
+    const token = block.match(/^ {2}admin token {2}([0-9a-f]{24}) /m)?.[1];
+    expect(token).toBeDefined();
+    // The token shown is the one serving checks (a wrong one is 403; what the rollback itself answers is not the point here).
+    const refused = await fetch(`${servingUrl}/v1/models/ladder/rollback`, { method: 'POST', headers: { authorization: 'Bearer wrong' } });
+    await refused.body?.cancel();
+    const rollback = await fetch(`${servingUrl}/v1/models/ladder/rollback`, { method: 'POST', headers: { authorization: `Bearer ${token}` } });
+    await rollback.body?.cancel();
+    expect(refused.status).toBe(403);
+    expect([401, 403]).not.toContain(rollback.status);
+
+    const stopped = await stopTimed(launcher, () => launcher.ctrlC());
+    expect(stopped.code).toBe(0);
+    expect(brokerPidsUsing(quietCacheDir)).toEqual([]);
+  }, 240_000);
 });

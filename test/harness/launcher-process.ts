@@ -64,6 +64,14 @@ export function startLauncher(options: { cacheDir: string; args: string[]; env: 
   };
 }
 
+/**
+ * Lines of launcher output logged at error or fatal level, in either format createLogger writes:
+ * pino-pretty's `ERROR:` / `FATAL:` after the time, or a JSON line with pino's level 50 or 60.
+ */
+export function errorLevelLines(output: string): string[] {
+  return output.split('\n').filter((line) => /^\[[\d:.]+\] (ERROR|FATAL):/.test(line) || /"level":\s*(50|60)\b/.test(line));
+}
+
 /** The broker pid the launcher recorded for this cache folder, if that process is still a broker on it. */
 export function recordedBrokerPid(cacheDir: string): number | undefined {
   try {
