@@ -5,7 +5,8 @@ import { ADMIN_TOKEN, harnessApplier, startHarness, until, useFileHarness } from
 import { makeSnapshot } from './testing/tiny-backbone.js';
 import { rankingMismatch } from '@reco/model/testing';
 
-const file = useFileHarness();
+// The snapshot consumer carries the rollback route's record back to this replica.
+const file = useFileHarness({ consumeSnapshots: true });
 
 /** Reads a topic from the beginning with a fresh group until `count` messages arrived. */
 async function readTopic(kafka: Kafka, topic: string, count: number): Promise<{ key: Buffer | null; value: Buffer | null; headers: Record<string, Buffer | string | (Buffer | string)[] | undefined> }[]> {
@@ -219,9 +220,10 @@ describe('event ingest', () => {
 });
 
 describe('models and rollback', () => {
-  it('lists live variants, and rollback needs the bearer token: 401, 403, then 200, then 409', async () => {
+  it('lists live variants, and rollback needs the bearer token: 401, 403, 404, then 200 (a record through the topic), then 409', async () => {
     const applier = await harnessApplier(file.h, file.backbone);
-    expect(applier.apply(await makeSnapshot(file.backbone, { version: 1 }))).toMatchObject({ applied: true });
+    const v1 = await makeSnapshot(file.backbone, { version: 1 });
+    expect(applier.apply(v1)).toMatchObject({ applied: true });
     expect(applier.apply(await makeSnapshot(file.backbone, { version: 2 }))).toMatchObject({ applied: true });
 
     const models = (await file.h.app.inject({ url: '/v1/models' })).json<{ variants: { variant: string; version: number; previousVersion: number | null; offsets: object; examplesTrained: number }[] }>();
@@ -237,20 +239,25 @@ describe('models and rollback', () => {
     expect(forbidden.json()).toMatchObject({ code: 'RECO_ERR_FORBIDDEN' });
     const auth = { authorization: `Bearer ${ADMIN_TOKEN}` };
     expect((await file.h.app.inject({ method: 'POST', url: '/v1/models/nope/rollback', headers: auth })).statusCode).toBe(404);
+    // The frozen baseline never had a previous version.
+    expect((await file.h.app.inject({ method: 'POST', url: '/v1/models/frozen/rollback', headers: auth })).json()).toMatchObject({ code: 'RECO_ERR_NO_PREVIOUS_VERSION' });
+    // v2 is withdrawn by a new record, v3, that carries v1's parameters and position again.
     const ok = await file.h.app.inject({ method: 'POST', url, headers: auth });
     expect(ok.statusCode).toBe(200);
-    expect(ok.json()).toEqual({ variant: 'ladder', version: 1, rolledBackFrom: 2 });
+    expect(ok.json()).toEqual({ variant: 'ladder', version: 3, rolledBackFrom: 2, restores: 1 });
     const answer = await file.h.app.inject({ method: 'POST', url: '/v1/recommendations', payload: { userId: 'u', variant: 'ladder', history: ['item-1'] } });
-    expect(answer.json()).toMatchObject({ variant: 'ladder', version: 1 });
+    expect(answer.json()).toMatchObject({ variant: 'ladder', version: 3 });
+    const after = (await file.h.app.inject({ url: '/v1/models' })).json<{ variants: { variant: string; previousVersion: number | null; offsets: object; examplesTrained: number }[] }>();
+    expect(after.variants[1]).toMatchObject({ version: 3, previousVersion: null, offsets: v1.meta.offsets, examplesTrained: v1.meta.examplesTrained });
     const again = await file.h.app.inject({ method: 'POST', url, headers: auth });
     expect(again.statusCode).toBe(409);
     expect(again.json()).toMatchObject({ code: 'RECO_ERR_NO_PREVIOUS_VERSION' });
-    // The rolled-back version is never re-applied; the next newer one is.
-    expect(applier.apply(await makeSnapshot(file.backbone, { version: 2 }))).toMatchObject({ applied: false, reason: 'stale_version' });
-    expect(applier.apply(await makeSnapshot(file.backbone, { version: 3 }))).toMatchObject({ applied: true, previousVersion: 1 });
+    // The rolled-back version is never re-applied, nor the record's; the next newer one is.
+    expect(applier.apply(await makeSnapshot(file.backbone, { version: 3 }))).toMatchObject({ applied: false, reason: 'stale_version' });
+    expect(applier.apply(await makeSnapshot(file.backbone, { version: 4 }))).toMatchObject({ applied: true, previousVersion: 3 });
     const metrics = (await file.h.app.inject({ url: '/metrics' })).body;
     expect(metrics).toMatch(/^reco_swaps_total\{variant="ladder",kind="rollback"\} 1$/m);
-    expect(metrics).toMatch(/^reco_live_version\{variant="ladder"\} 3$/m);
+    expect(metrics).toMatch(/^reco_live_version\{variant="ladder"\} 4$/m);
     expect(metrics).toMatch(/^reco_http_request_duration_seconds_count\{route="\/v1\/models\/:variant\/rollback",method="POST",status="401"\} 2$/m);
   });
 });

@@ -19,6 +19,7 @@ import { healthRoutes, type ReadinessCheck } from './routes/health.js';
 import { itemRoutes } from './routes/items.js';
 import { modelRoutes } from './routes/models.js';
 import { recommendationRoutes } from './routes/recommendations.js';
+import type { RollbackRecords } from './rollback-record.js';
 import { validatorCompiler } from './validator.js';
 import type { VariantPolicy } from './variant-choice.js';
 
@@ -46,6 +47,8 @@ export interface ServingDeps {
   policy: VariantPolicy;
   readiness?: readonly ReadinessCheck[];
   adminToken?: string | undefined;
+  /** Publishes rollback records to reco.adapters (rollback-record.ts); without it the rollback route answers 503. */
+  rollback?: RollbackRecords | undefined;
   bodyLimitBytes?: number;
   /** Request and idle-socket timeouts of the HTTP server (only apply when it listens, not to inject()). */
   http?: HttpTimeouts;
@@ -133,7 +136,7 @@ export async function buildApp(deps: ServingDeps): Promise<FastifyInstance> {
   await app.register(recommendationRoutes, { history: deps.history, popularity: deps.popularity, directory, policy: deps.policy });
   if (deps.items !== undefined) await app.register(itemRoutes, { directory, topic: deps.items.topic, producer: deps.producer, adminToken: deps.adminToken });
   await app.register(eventRoutes);
-  await app.register(modelRoutes, { adminToken: deps.adminToken });
+  await app.register(modelRoutes, { adminToken: deps.adminToken, rollback: deps.rollback });
   await app.register(dashboardRoutes);
 
   deps.metrics.observe({ historyUsers: () => deps.history.users, historyEvents: () => deps.history.events, popularityItems: () => deps.popularity.size });

@@ -83,15 +83,17 @@ describe('serving config', () => {
   });
 
   it('requires a snapshot key, or insecure mode asked for by name, and bounds snapshots by configuration', () => {
-    expect(readServingConfig(base).snapshots).toEqual({ trust: { mode: 'signed', key: Buffer.from(KEY, 'hex') }, maxSideCapacity: 1000, maxVersionJump: 10_000 });
-    expect(readServingConfig({ KAFKA_BROKERS: 'b:9092', RECO_SNAPSHOT_INSECURE: '1', RECO_SIDE_CAPACITY: '50', RECO_SNAPSHOT_MAX_VERSION_JUMP: '3' }).snapshots).toEqual({
+    expect(readServingConfig(base).snapshots).toEqual({ trust: { mode: 'signed', key: Buffer.from(KEY, 'hex') }, maxSideCapacity: 1000, maxVersionJump: 10_000, rollbackTimeoutMs: 10_000 });
+    expect(readServingConfig({ KAFKA_BROKERS: 'b:9092', RECO_SNAPSHOT_INSECURE: '1', RECO_SIDE_CAPACITY: '50', RECO_SNAPSHOT_MAX_VERSION_JUMP: '3', RECO_ROLLBACK_TIMEOUT_MS: '2500' }).snapshots).toEqual({
       trust: { mode: 'insecure' },
       maxSideCapacity: 50,
       maxVersionJump: 3,
+      rollbackTimeoutMs: 2500,
     });
     expect(() => readServingConfig({ KAFKA_BROKERS: 'b:9092' })).toThrow(/RECO_SNAPSHOT_KEY is not set.*RECO_SNAPSHOT_INSECURE=1/);
     expect(() => readServingConfig({ KAFKA_BROKERS: 'b:9092', RECO_SNAPSHOT_INSECURE: 'yes' })).toThrow(/RECO_SNAPSHOT_KEY is not set/);
     expect(() => readServingConfig({ ...base, RECO_SNAPSHOT_KEY: 'ab'.repeat(16) })).toThrow(/16 bytes; at least 32/);
     expect(() => readServingConfig({ ...base, RECO_SNAPSHOT_MAX_VERSION_JUMP: '0' })).toThrow(/RECO_SNAPSHOT_MAX_VERSION_JUMP/);
+    expect(() => readServingConfig({ ...base, RECO_ROLLBACK_TIMEOUT_MS: '5' })).toThrow(/RECO_ROLLBACK_TIMEOUT_MS/);
   });
 });

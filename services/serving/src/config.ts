@@ -58,6 +58,8 @@ export interface SnapshotSettings {
   readonly maxSideCapacity: number;
   /** RECO_SNAPSHOT_MAX_VERSION_JUMP: how far ahead of the live version a snapshot may be. */
   readonly maxVersionJump: number;
+  /** RECO_ROLLBACK_TIMEOUT_MS: how long the rollback route waits for this replica to apply its own record. */
+  readonly rollbackTimeoutMs: number;
 }
 
 /** How long the HTTP server waits for clients (slow or stalled ones hold a socket and memory). */
@@ -124,6 +126,8 @@ function readSnapshotSettings(env: Env): SnapshotSettings {
     // The updater adds 1 per publish (every 5 s by default): 10,000 is about 14 hours of publishes
     // missed by a replica that stayed connected, far below a forged "version 10^12".
     maxVersionJump: integer(env, 'RECO_SNAPSHOT_MAX_VERSION_JUMP', 10_000, 1, 1_000_000_000, 'an integer between 1 and 1,000,000,000'),
+    // A caught-up snapshot consumer applies a record well within a second of its produce.
+    rollbackTimeoutMs: integer(env, 'RECO_ROLLBACK_TIMEOUT_MS', 10_000, 100, 600_000, 'milliseconds between 100 and 600,000'),
   });
 }
 

@@ -3,7 +3,8 @@ import type { DashboardResponse } from './schemas/dashboard.js';
 import { ADMIN_TOKEN, harnessApplier, until, useFileHarness } from './testing/harness.js';
 import { makeSnapshot } from './testing/tiny-backbone.js';
 
-const file = useFileHarness();
+// The snapshot consumer carries the rollback route's record back to this replica.
+const file = useFileHarness({ consumeSnapshots: true });
 
 async function dashboard(): Promise<DashboardResponse> {
   const res = await file.h.app.inject({ url: '/v1/dashboard' });
@@ -51,13 +52,14 @@ describe('dashboard', () => {
     // The series samples the registry (each second, and on every GET): a version must be seen
     // answering once to get its point. Updaters publish seconds apart, so none is missed in practice.
     expect((await dashboard()).variants.find((v) => v.variant === 'ladder')?.series.at(-1)).toMatchObject({ version: 2, hr10: 0.3 });
+    // The rollback record (v3) carries v1's parameters and figures again.
     const rollback = await file.h.app.inject({ method: 'POST', url: '/v1/models/ladder/rollback', headers: { authorization: `Bearer ${ADMIN_TOKEN}` } });
     expect(rollback.statusCode).toBe(200);
     ladder = (await dashboard()).variants.find((v) => v.variant === 'ladder');
-    expect(ladder?.series.map((p) => [p.version, p.hr10])).toEqual([[1, 0.2], [2, 0.3], [1, 0.2]]);
+    expect(ladder?.series.map((p) => [p.version, p.hr10])).toEqual([[1, 0.2], [2, 0.3], [3, 0.2]]);
     const times = ladder!.series.map((p) => p.at);
     expect([...times].sort((a, b) => a - b)).toEqual(times);
-    expect(ladder).toMatchObject({ version: 1, snapshotsApplied: 2, snapshotsRefused: 0 });
+    expect(ladder).toMatchObject({ version: 3, previousVersion: null, snapshotsApplied: 3, snapshotsRefused: 0 });
   });
 
   it("counts API requests per second, not the dashboard's own polling", async () => {

@@ -27,6 +27,10 @@ export const SERVING_ERRORS = {
   RECO_ERR_UNKNOWN_VARIANT: { status: 404, description: 'The named variant is not live on this replica.' },
   RECO_ERR_UNKNOWN_ITEM: { status: 404, description: "The item is neither in the backbone's vocabulary nor written through PUT /v1/items/:itemId." },
   RECO_ERR_NO_PREVIOUS_VERSION: { status: 409, description: 'Rollback asked for, but the variant has no previous version in memory.' },
+  RECO_ERR_ROLLBACK_SUPERSEDED: {
+    status: 409,
+    description: 'A newer snapshot of the variant reached reco.adapters before the rollback record, which every replica then refuses as stale: nothing was rolled back. GET /v1/models shows what answers; roll back again if still wanted.',
+  },
   RECO_ERR_REQUEST_TIMEOUT: { status: 408, description: 'The request (headers and body) did not arrive within RECO_HTTP_REQUEST_TIMEOUT_MS; the connection is closed.' },
   RECO_ERR_BODY_TOO_LARGE: { status: 413, description: 'The body is larger than the configured limit (RECO_BODY_LIMIT_BYTES).' },
   RECO_ERR_URI_TOO_LONG: { status: 414, description: 'A path parameter is longer than the router accepts (128 characters).' },
@@ -35,6 +39,10 @@ export const SERVING_ERRORS = {
   RECO_ERR_KAFKA_UNAVAILABLE: { status: 503, description: 'Kafka did not acknowledge the produce; nothing was accepted, retry.' },
   RECO_ERR_NOT_READY: { status: 503, description: 'The replica is not ready (backbone, Kafka or snapshot catch-up); `issues` says which.' },
   RECO_ERR_SHUTTING_DOWN: { status: 503, description: 'The replica is shutting down (requests in flight still finish); send this one to another replica.' },
+  RECO_ERR_ROLLBACK_TIMEOUT: {
+    status: 504,
+    description: 'The rollback record was published, but this replica did not apply it within RECO_ROLLBACK_TIMEOUT_MS (its snapshot consumer is behind or reconnecting); it applies when the consumer gets to it. GET /v1/models shows what answers.',
+  },
   RECO_ERR_INTERNAL: { status: 500, description: 'An unexpected failure; the log has the cause.' },
 } as const satisfies Record<string, ServingErrorSpec>;
 

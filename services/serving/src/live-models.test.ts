@@ -3,7 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { frozenModel } from './initial-model.js';
 import { LiveModel } from './live-model.js';
 import { LiveModels } from './live-models.js';
-import { createAdaptation, ItemCatalogue } from './model-api.js';
+import { createAdaptation, ItemCatalogue, type RollbackNote } from './model-api.js';
 import { scoreHistory } from './recommender.js';
 import { tinyBackbone, type TinyBackbone } from './testing/tiny-backbone.js';
 
@@ -15,13 +15,13 @@ beforeAll(async () => {
 
 afterAll(() => backbone?.checkpoint.backbone.dispose());
 
-function model(version: number, variant = 'ladder'): LiveModel {
+function model(version: number, variant = 'ladder', rollback?: RollbackNote): LiveModel {
   const { backbone: b, itemIds, backboneId } = backbone.checkpoint;
   const adaptation = createAdaptation('ladder', b, new ItemCatalogue(itemIds, 2), { seed: version });
-  return new LiveModel(
-    { variant, method: 'ladder', version, backboneId, offsets: {}, examplesTrained: 0, figures: {}, newestEventTs: null, publishedAt: null, appliedAt: Date.now() },
-    adaptation,
-  );
+  const meta = { variant, method: 'ladder', version, backboneId, offsets: {}, examplesTrained: 0, figures: {}, newestEventTs: null, publishedAt: null, appliedAt: Date.now() };
+  // Only a rollback record's source matters to the registry (its meta.rollback); the tensors do not.
+  const source = rollback === undefined ? undefined : { meta: { ...meta, publishedAt: 0, config: {}, rollback }, tensors: [] };
+  return new LiveModel(meta, adaptation, source === undefined ? {} : { source });
 }
 
 describe('hot-swap registry', () => {
@@ -58,20 +58,25 @@ describe('hot-swap registry', () => {
     models.swap(placeholder);
     expect(models.swap(model(1))).toMatchObject({ version: 1, previousVersion: undefined, retiredVersion: 0 });
     expect(placeholder.isDisposed).toBe(true);
-    expect(() => models.rollback('ladder')).toThrow(/no previous version/);
+    expect(models.previous('ladder')).toBeUndefined();
     models.close();
   });
 
-  it('refuses versions that are not newer, also after a rollback', () => {
+  it('refuses versions that are not newer; a rollback record withdraws the version it replaces instead of keeping it', () => {
     const models = new LiveModels();
     models.swap(model(4));
-    models.swap(model(5));
+    const v5 = model(5);
+    models.swap(v5);
     const stale = model(5);
     expect(() => models.swap(stale)).toThrow(/not newer/);
     expect(stale.isDisposed).toBe(true);
-    expect(models.rollback('ladder')).toMatchObject({ version: 4, retiredVersion: 5 });
-    expect(models.newestVersion('ladder')).toBe(5);
-    expect(() => models.rollback('ladder')).toThrow(/no previous version/);
+    // v6 carries v4's parameters again: v5 is retired, and nothing is left to roll back to.
+    expect(models.swap(model(6, 'ladder', { from: 5, restores: 4, at: 1 }))).toMatchObject({ version: 6, previousVersion: undefined, retiredVersion: 5 });
+    expect(v5.isDisposed).toBe(true);
+    expect(models.previous('ladder')).toBeUndefined();
+    expect(models.newestVersion('ladder')).toBe(6);
+    // The next snapshot keeps the rollback record as its previous version, as any other.
+    expect(models.swap(model(7))).toMatchObject({ version: 7, previousVersion: 6 });
     expect(() => models.lease('nope')).toThrow(/not live/);
     models.close();
   });

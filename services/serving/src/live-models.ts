@@ -17,7 +17,7 @@ export interface SwapResult {
   variant: string;
   version: number;
   previousVersion: number | undefined;
-  /** The model retired by this swap (the one before `previous`), if any. */
+  /** The model retired by this swap (the one before `previous`, or the one a rollback record withdraws), if any. */
   retiredVersion: number | undefined;
 }
 
@@ -80,6 +80,8 @@ export class LiveModels {
   /**
    * Makes `model` the live one of its variant. The registry owns the model from here on: if it
    * refuses it (closed, or not newer: the caller checked, this checks again) it retires it too.
+   * A rollback record (its source carries `meta.rollback`) withdraws the version it replaces: that
+   * one is retired, not kept, so a second rollback cannot bring the withdrawn parameters back.
    */
   swap(model: LiveModel): SwapResult {
     const { variant, version } = model.meta;
@@ -91,24 +93,13 @@ export class LiveModels {
     const slot = this.#slots.get(variant);
     // Version 0 is the start-up placeholder (identity initialisation), not a published version:
     // it is not kept for rollback, so "rollback" always means "to the previous snapshot".
-    const keep = slot !== undefined && slot.current.meta.version > 0 ? slot.current : undefined;
+    const withdraws = model.source?.meta.rollback !== undefined;
+    const keep = slot !== undefined && slot.current.meta.version > 0 && !withdraws ? slot.current : undefined;
     this.#slots.set(variant, { current: model, previous: keep });
     this.#newestApplied.set(variant, version);
-    const retired = keep === undefined ? slot?.current : slot?.previous;
-    retired?.retire();
-    return { variant, version, previousVersion: keep?.meta.version, retiredVersion: retired?.meta.version };
-  }
-
-  /** Puts the previous version back; the rolled-back one is retired (so a second rollback is a 409). */
-  rollback(variant: string): SwapResult {
-    const slot = this.#slots.get(variant);
-    if (slot === undefined) throw new ServingError('RECO_ERR_UNKNOWN_VARIANT', `variant "${variant}" is not live`);
-    if (slot.previous === undefined) {
-      throw new ServingError('RECO_ERR_NO_PREVIOUS_VERSION', `variant "${variant}" has no previous version to roll back to (live: v${slot.current.meta.version})`);
-    }
-    this.#slots.set(variant, { current: slot.previous, previous: undefined });
-    slot.current.retire();
-    return { variant, version: slot.previous.meta.version, previousVersion: undefined, retiredVersion: slot.current.meta.version };
+    const retired = keep === undefined ? [slot?.current, slot?.previous] : [slot?.previous];
+    for (const old of retired) old?.retire();
+    return { variant, version, previousVersion: keep?.meta.version, retiredVersion: retired.find((m) => m !== undefined)?.meta.version };
   }
 
   /** Retires every model; each is disposed at once or when its last in-flight request ends. */

@@ -30,6 +30,7 @@ import { ServingMetrics } from './metrics.js';
 import { initBackend, loadCheckpoint } from './model-api.js';
 import { PopularityCounter } from './popularity.js';
 import type { ReadinessCheck } from './routes/health.js';
+import { RollbackRecords } from './rollback-record.js';
 import { configuredBounds, SnapshotApplier } from './snapshot-applier.js';
 import { startSnapshotConsumer, type RunningSnapshotConsumer } from './snapshot-consumer.js';
 
@@ -155,6 +156,12 @@ export async function startServingRuntime(config: ServingConfig, options: { logg
           ? 'items consumer not started'
           : (consumerNotReadyReason(itemsConsumer.health()) ?? (itemsConsumer.caughtUp ? undefined : 'items consumer not yet caught up with the items topic')),
     ];
+    const { trust, maxSideCapacity, maxVersionJump, rollbackTimeoutMs } = config.snapshots;
+    if (trust.mode === 'insecure') kafkaLogger.warn({}, 'RECO_SNAPSHOT_INSECURE: snapshots are NOT verified and rollback records go unsigned; anyone who can write to the adapters topic decides what is served (development only)');
+    const bounds = await configuredBounds(config.variants, backbone, itemIds, maxSideCapacity);
+    const applier = new SnapshotApplier({ backbone, backboneId, itemIds, models, metrics, logger: kafkaLogger, fast, trust, variants: bounds, maxVersionJump });
+    // The route's record comes back through this replica's own snapshot consumer (started below).
+    const rollback = new RollbackRecords({ models, producer, adapters: topics.adapters, trust, applier, timeoutMs: rollbackTimeoutMs });
     const app = await buildApp({
       ...(logger === undefined ? { logger: false } : { loggerInstance: logger }),
       models,
@@ -167,6 +174,7 @@ export async function startServingRuntime(config: ServingConfig, options: { logg
       policy: { defaultVariant: config.defaultVariant, split: config.variantSplit },
       readiness,
       adminToken: config.adminToken,
+      rollback,
       bodyLimitBytes: config.bodyLimitBytes,
       http: config.http,
       metricsText: clusterMetricsText(metrics.registry),
@@ -176,10 +184,6 @@ export async function startServingRuntime(config: ServingConfig, options: { logg
     if (engine.fallbackReason !== undefined) app.log.warn({ reason: engine.fallbackReason }, 'backbone engine fell back to TF.js');
 
     const replica = `${hostname()}-${process.pid}-${randomBytes(3).toString('hex')}`;
-    const { trust, maxSideCapacity, maxVersionJump } = config.snapshots;
-    if (trust.mode === 'insecure') app.log.warn({}, 'RECO_SNAPSHOT_INSECURE: snapshots are NOT verified; anyone who can write to the adapters topic decides what is served (development only)');
-    const bounds = await configuredBounds(config.variants, backbone, itemIds, maxSideCapacity);
-    const applier = new SnapshotApplier({ backbone, backboneId, itemIds, models, metrics, logger: app.log, fast, trust, variants: bounds, maxVersionJump });
     snapshots = await startSnapshotConsumer({ kafka, adapters: topics.adapters, groupId: `reco-serving-snapshots-${replica}`, applier, metrics, logger: app.log });
     historyConsumer = await startHistoryConsumer({
       kafka,

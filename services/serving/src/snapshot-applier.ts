@@ -11,6 +11,7 @@ import {
   type AdapterSnapshot,
   type Backbone,
   type MethodName,
+  type RollbackNote,
   type SnapshotRefusal,
   type SnapshotTrust,
   type VariantBounds,
@@ -20,7 +21,7 @@ import {
 export type RefusalReason = SnapshotRefusal;
 
 export type ApplyOutcome =
-  | { applied: true; variant: string; version: number; previousVersion: number | undefined }
+  | { applied: true; variant: string; version: number; previousVersion: number | undefined; rollback: RollbackNote | undefined }
   | { applied: false; variant: string; version: number | undefined; reason: RefusalReason; message: string };
 
 export interface SnapshotApplierOptions {
@@ -42,7 +43,14 @@ export interface SnapshotApplierOptions {
   now?: () => number;
 }
 
-type Waiter = { variant: string; version: number; settle: (outcome: ApplyOutcome) => void };
+type Waiter = { variant: string; version: number; accept: (outcome: ApplyOutcome) => boolean; settle: (outcome: ApplyOutcome | undefined) => void };
+
+export interface WaitOptions {
+  /** Which outcomes end the wait (default: any, applied or refused). */
+  accept?: (outcome: ApplyOutcome) => boolean;
+  /** Ends the wait early with undefined (the caller gave up, e.g. its produce failed). */
+  signal?: AbortSignal;
+}
 
 /**
  * Turns snapshot messages into live models, or refuses them. The snapshot owner of @reco/model
@@ -76,32 +84,35 @@ export class SnapshotApplier {
   }
 
   /**
-   * Resolves with the outcome of the first message for `variant` at `version` or later (the
-   * rollback route waits for its own record to come back through the topic, so every replica
-   * and this one apply it in the same log order), or undefined after `timeoutMs`.
+   * Resolves with the outcome of the first message for `variant` at `version` or later that
+   * `accept` takes, or undefined after `timeoutMs` (or once `signal` aborts). The rollback route
+   * waits for its own record to come back through the topic, so every replica and this one apply
+   * it in the same log order; it registers before producing, so a fast consumer cannot beat it.
    */
-  waitFor(variant: string, version: number, timeoutMs: number): Promise<ApplyOutcome | undefined> {
+  waitFor(variant: string, version: number, timeoutMs: number, options: WaitOptions = {}): Promise<ApplyOutcome | undefined> {
     return new Promise((resolve) => {
       const waiter: Waiter = {
         variant,
         version,
+        accept: options.accept ?? (() => true),
         settle: (outcome) => {
           clearTimeout(timer);
+          options.signal?.removeEventListener('abort', abandon);
           this.#waiters.delete(waiter);
           resolve(outcome);
         },
       };
-      const timer = setTimeout(() => {
-        this.#waiters.delete(waiter);
-        resolve(undefined);
-      }, timeoutMs);
+      const abandon = (): void => waiter.settle(undefined);
+      const timer = setTimeout(abandon, timeoutMs);
+      if (options.signal?.aborted === true) return abandon();
+      options.signal?.addEventListener('abort', abandon, { once: true });
       this.#waiters.add(waiter);
     });
   }
 
   #settle(outcome: ApplyOutcome): void {
     for (const waiter of [...this.#waiters]) {
-      if (waiter.variant === outcome.variant && outcome.version !== undefined && outcome.version >= waiter.version) waiter.settle(outcome);
+      if (waiter.variant === outcome.variant && outcome.version !== undefined && outcome.version >= waiter.version && waiter.accept(outcome)) waiter.settle(outcome);
     }
   }
 
@@ -140,7 +151,7 @@ export class SnapshotApplier {
     if (model.meta.newestEventTs !== null && meta.rollback === undefined) metrics.freshness.observe({ variant }, Math.max(0, (model.meta.appliedAt - model.meta.newestEventTs) / 1000));
     if (meta.rollback === undefined) logger.info({ variant, version, previousVersion: result.previousVersion, method: model.meta.method }, 'snapshot applied');
     else logger.warn({ variant, version, previousVersion: result.previousVersion, rollback: meta.rollback }, 'rollback record applied: the parameters of an earlier version answer again');
-    return { applied: true, variant, version, previousVersion: result.previousVersion };
+    return { applied: true, variant, version, previousVersion: result.previousVersion, rollback: meta.rollback };
   }
 
   #refuse(variant: string, version: number | undefined, reason: RefusalReason, message: string): ApplyOutcome {

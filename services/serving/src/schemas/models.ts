@@ -51,13 +51,19 @@ export const rollbackParamsSchema = {
 
 export const rollbackResponseSchema = {
   type: 'object',
-  required: ['variant', 'version', 'rolledBackFrom'],
+  required: ['variant', 'version', 'rolledBackFrom', 'restores'],
   additionalProperties: false,
-  properties: { variant: { type: 'string' }, version: { type: 'integer' }, rolledBackFrom: { type: 'integer' } },
+  properties: {
+    variant: { type: 'string' },
+    version: { type: 'integer', description: 'The rollback record\'s version (newest + 1): what answers now, on every replica.' },
+    rolledBackFrom: { type: 'integer', description: 'The version withdrawn.' },
+    restores: { type: 'integer', description: 'The version whose parameters, offsets and figures answer again.' },
+  },
 } as const;
 
 export interface RollbackResponse {
   variant: string;
   version: number;
   rolledBackFrom: number;
+  restores: number;
 }

@@ -11,6 +11,7 @@ import { ServingMetrics } from '../metrics.js';
 import { PopularityCounter } from '../popularity.js';
 import { withRetries } from '@reco/stream';
 import type { ReadinessCheck } from '../routes/health.js';
+import { RollbackRecords } from '../rollback-record.js';
 import { configuredBounds, SnapshotApplier } from '../snapshot-applier.js';
 import { sealSnapshot, snapshotTrust, type AdapterSnapshot, type MethodName, type SnapshotTrust } from '../model-api.js';
 import { startSnapshotConsumer, type RunningSnapshotConsumer } from '../snapshot-consumer.js';
@@ -56,12 +57,12 @@ export interface Harness {
  * One tiny backbone and one harness for a whole test file: started before its tests, closed (and
  * the backbone freed) after them. Read `.h` and `.backbone` inside tests and helpers.
  */
-export function useFileHarness(): { readonly h: Harness; readonly backbone: TinyBackbone } {
+export function useFileHarness(options: Parameters<typeof startHarness>[1] = {}): { readonly h: Harness; readonly backbone: TinyBackbone } {
   let backbone: TinyBackbone | undefined;
   let h: Harness | undefined;
   beforeAll(async () => {
     backbone = await tinyBackbone();
-    h = await startHarness(backbone);
+    h = await startHarness(backbone, options);
   });
   afterAll(async () => {
     await h?.close();
@@ -91,7 +92,7 @@ export function testKafka(clientId: string): Kafka {
  */
 export async function startHarness(
   backbone: TinyBackbone,
-  options: { engine?: Partial<EngineSettings>; consumeSnapshots?: boolean; consumeHistory?: boolean; historyLookbackMs?: number; readiness?: ReadinessCheck[]; bodyLimitBytes?: number; beforeConsumers?: (h: Harness) => Promise<void> } = {},
+  options: { engine?: Partial<EngineSettings>; consumeSnapshots?: boolean; rollbackTimeoutMs?: number; consumeHistory?: boolean; historyLookbackMs?: number; readiness?: ReadinessCheck[]; bodyLimitBytes?: number; beforeConsumers?: (h: Harness) => Promise<void> } = {},
 ): Promise<Harness> {
   const label = uniqueName('serving');
   const kafka = testKafka(label);
@@ -112,6 +113,11 @@ export async function startHarness(
   models.swap(frozenModel(model, itemIds, backboneId, { fast }));
   const history = new HistoryStore({ maxLength: 20, maxUsers: 1000 });
   const popularity = new PopularityCounter({ halfLifeMs: 3_600_000 });
+  // The rollback route publishes its record and waits for this applier to apply it, as in
+  // production; only a harness with a snapshot consumer (consumeSnapshots) ever gets it back.
+  const variants = await configuredBounds(HARNESS_VARIANTS, model, itemIds, HARNESS_SIDE_CAPACITY);
+  const applier = new SnapshotApplier({ backbone: model, backboneId, itemIds, models, metrics, logger: silentLogger, fast, trust: TEST_TRUST, variants, maxVersionJump: 1000 });
+  const rollback = new RollbackRecords({ models, producer, adapters: topics.adapters, trust: TEST_TRUST, applier, timeoutMs: options.rollbackTimeoutMs ?? 10_000 });
   const app = await buildApp({
     models,
     history,
@@ -121,6 +127,7 @@ export async function startHarness(
     metrics,
     policy: { defaultVariant: undefined, split: [{ variant: 'ladder', weight: 1 }] },
     adminToken: ADMIN_TOKEN,
+    rollback,
     readiness: options.readiness ?? [],
     bodyLimitBytes: options.bodyLimitBytes ?? 64 * 1024,
   });
@@ -150,8 +157,6 @@ export async function startHarness(
   };
   await options.beforeConsumers?.(harness);
   if (options.consumeSnapshots === true) {
-    const variants = await configuredBounds(HARNESS_VARIANTS, model, itemIds, HARNESS_SIDE_CAPACITY);
-    const applier = new SnapshotApplier({ backbone: model, backboneId, itemIds, models, metrics, logger: silentLogger, fast, trust: TEST_TRUST, variants, maxVersionJump: 1000 });
     harness.snapshots = await startSnapshotConsumer({ kafka, adapters: topics.adapters, groupId: uniqueName('snapshots'), applier, metrics, logger: silentLogger });
   }
   if (options.consumeHistory === true) {
