@@ -1,4 +1,4 @@
-import { CachedBackboneRunner, countLookupsInto, createBackboneRunner, expectationsFor, initBackend, loadCheckpoint } from '@reco/model';
+import { CachedBackboneRunner, countLookupsInto, createBackboneRunner, expectationsFor, initBackend, loadCheckpoint, type AdapterSnapshot } from '@reco/model';
 import { createKafkaClient, createLogger, ensureTopics, topicSpecs, withRetries } from '@reco/stream';
 import { buildApp } from './app.js';
 import { readUpdaterConfig } from './config.js';
@@ -73,7 +73,13 @@ await withRetries('connecting the producer', () => producer.connect(), { logger 
 // since start must still be noticed.
 for (const spec of config.variants) metrics.lastPublishTime.set({ variant: spec.name }, Date.now() / 1000);
 
-const updater = new Updater({ kafka, producer, topics: specs, groupId: config.groupId, sessionTimeoutMs: config.sessionTimeoutMs, historyLookback: config.historyLookback, variants, metrics, logger, trust });
+// Rollback records (serving's rollback route) are followed with the resume check's rules, and a
+// variant that adopts one is rebuilt the way a restart would resume from it.
+const rollbacks = {
+  watch: { trust, expect: resumeCheck.expect },
+  rebuild: (spec: (typeof config.variants)[number], from: AdapterSnapshot, versionFloor: number) => VariantTrainer.create({ spec, checkpoint, settings: config.training, runner, resumeFrom: from, versionFloor }),
+};
+const updater = new Updater({ kafka, producer, topics: specs, groupId: config.groupId, sessionTimeoutMs: config.sessionTimeoutMs, historyLookback: config.historyLookback, variants, rollbacks, metrics, logger, trust });
 const app = await buildApp({ logger, registry: metrics.registry, consumer: () => updater.health() });
 await app.listen({ host: config.host, port: config.port });
 await updater.start();
@@ -95,7 +101,7 @@ for (const signal of ['SIGINT', 'SIGTERM'] as const) {
       await updater.stop();
       await producer.disconnect();
       await app.close();
-      for (const v of variants) v.dispose();
+      for (const v of updater.variants) v.dispose();
       runner.dispose();
       engine.runner.dispose();
       checkpoint.backbone.dispose();

@@ -2,7 +2,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createRng } from '@reco/data';
-import { Backbone, expectationsFor, initBackend, loadCheckpoint, openSnapshot, saveCheckpoint, sealSnapshot, snapshotTrust, TfjsBackboneRunner, type AdapterSnapshot, type LoadedCheckpoint, type SnapshotRefusal } from '@reco/model';
+import { adaptationOf, Backbone, buildSnapshot, expectationsFor, initBackend, loadCheckpoint, openSnapshot, saveCheckpoint, sealSnapshot, snapshotTrust, TfjsBackboneRunner, type AdapterSnapshot, type LoadedCheckpoint, type SnapshotRefusal } from '@reco/model';
 import {
   createKafkaClient,
   encodeEvent,
@@ -196,4 +196,77 @@ describe('updater over Kafka', () => {
     expect(after?.meta.version).toBeGreaterThan(real.meta.version);
     expect(after?.meta.examplesTrained).toBe(events.length + more.length);
   });
+
+  it('adopts a rollback record: the variant is rebuilt from its parameters, the events after its offsets are trained again, and its snapshots number on after it', async () => {
+    const prefix = `${uniqueName('updater-rollback')}.`;
+    const specs = topicSpecs({ prefix, eventPartitions: 2 });
+    const admin = kafka.admin();
+    await ensureTopics(admin, [specs.events, specs.deadLetter, specs.adapters]);
+    await admin.disconnect();
+    const published = async (): Promise<AdapterSnapshot[]> => {
+      const out: AdapterSnapshot[] = [];
+      await readToEnd(kafka, specs.adapters.name, (message) => void (message.value && out.push(opened(message.value))));
+      return out;
+    };
+    const until = async <T>(what: string, check: () => Promise<T | undefined>): Promise<T> => {
+      const deadline = Date.now() + 60_000;
+      for (;;) {
+        const value = await check();
+        if (value !== undefined) return value;
+        if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+        await new Promise((r) => setTimeout(r, 100));
+      }
+    };
+    const runner = new TfjsBackboneRunner(checkpoint.backbone);
+    const spec: VariantSpec = { name: 'ladder', method: 'ladder' };
+    const metrics = createUpdaterMetrics({ defaultMetrics: false });
+    const updater = new Updater({
+      kafka,
+      producer,
+      topics: specs,
+      groupId: `${prefix}group`,
+      variants: [VariantTrainer.create({ spec, checkpoint, settings, runner })],
+      rollbacks: { watch: { trust, expect: resumeCheck().expect }, rebuild: (s, from, versionFloor) => VariantTrainer.create({ spec: s, checkpoint, settings, runner, resumeFrom: from, versionFloor }) },
+      metrics,
+      logger: silentLogger,
+      trust,
+    });
+    const produce = async (events: RecoEvent[]) => sendWithinLimit(producer, specs.events, events.map((e) => ({ key: e.userId, value: encodeEvent(e) })));
+    const latestWith = (examples: number) => until(`a snapshot of ${examples} examples`, async () => (await published()).find((p) => p.meta.examplesTrained === examples && p.meta.rollback === undefined));
+    await updater.start();
+    try {
+      await produce(clicks(30, 0));
+      const restored = await latestWith(30);
+      await produce(clicks(30, 1000));
+      const withdrawn = await until('the newest snapshot at 60 examples', async () => {
+        const all = await published();
+        return all.at(-1)?.meta.examplesTrained === 60 && !updater.variants[0]?.publishDue() ? all.at(-1) : undefined;
+      });
+      const original = updater.variants[0];
+      // Serving's rollback route would publish this: the restored snapshot as the newest version.
+      const version = withdrawn.meta.version + 1;
+      const { method: _m, config: _c, ...stamp } = restored.meta;
+      const record = buildSnapshot({ ...stamp, version, publishedAt: Date.now(), rollback: { from: withdrawn.meta.version, restores: restored.meta.version, at: Date.now() } }, adaptationOf(restored));
+      await sendWithinLimit(producer, specs.adapters, [{ key: 'ladder', value: sealSnapshot(record, trust) }]);
+
+      // Rebuilt from the record, and the 30 clicks after its offsets trained again into it: a
+      // snapshot after the record at 60 examples, with the offsets of every event read.
+      const after = await until('a snapshot after the rollback record', async () => (await published()).find((p) => p.meta.version > version && p.meta.examplesTrained === 60));
+      expect(after.meta.offsets).toEqual(withdrawn.meta.offsets);
+      expect(after.meta.rollback).toBeUndefined();
+      expect(updater.variants[0]).not.toBe(original);
+      expect(updater.variants[0]?.baseVersion).toBe(version);
+      expect((await metrics.registry.getSingleMetricAsString('reco_updater_rollbacks_adopted_total')).split('\n')).toContain('reco_updater_rollbacks_adopted_total{variant="ladder"} 1');
+      // New clicks move it forward from there, every count exact.
+      await produce(clicks(10, 2000));
+      const forward = await latestWith(70);
+      expect(forward.meta.version).toBeGreaterThan(after.meta.version);
+      const versions = (await published()).map((p) => p.meta.version);
+      expect(versions).toEqual([...versions].sort((a, b) => a - b));
+      expect(new Set(versions).size).toBe(versions.length);
+    } finally {
+      await updater.stop();
+      updater.variants.forEach((t) => t.dispose());
+    }
+  }, 120_000);
 });

@@ -1,8 +1,9 @@
-import { sealSnapshot, type SnapshotTrust } from '@reco/model';
+import { sealSnapshot, type AdapterSnapshot, type SnapshotTrust } from '@reco/model';
 import {
   metricsObserver,
   sendWithinLimit,
   startEventConsumer,
+  startTopicConsumer,
   type ConsumerHealth,
   type EventBatch,
   type Kafka,
@@ -11,8 +12,21 @@ import {
   type TopicConsumer,
   type TopicSpec,
 } from '@reco/stream';
+import type { VariantSpec } from './config.js';
 import type { UpdaterMetrics } from './metrics.js';
+import { RollbackWatch, type RollbackWatchOptions, type Watched } from './rollback-watch.js';
 import type { VariantTrainer } from './variant-trainer.js';
+
+/** Room for the largest snapshot plus batch framing: KafkaJS fetches 1 MiB per partition by default. */
+const FETCH_HEADROOM_BYTES = 1024 * 1024;
+
+/** How the updater follows rollback records on the adapters topic (docs/snapshots.md, "Rollback"). */
+export interface RollbackFollowing {
+  /** What a record must be to count: the updater's key, variants, methods, backbone (its resume check). */
+  watch: Omit<RollbackWatchOptions, 'basis'>;
+  /** A trainer for `spec` built from the record's parameters and offsets, publishing after `versionFloor`. */
+  rebuild(spec: VariantSpec, from: AdapterSnapshot, versionFloor: number): VariantTrainer;
+}
 
 export interface UpdaterDeps {
   kafka: Kafka;
@@ -21,7 +35,10 @@ export interface UpdaterDeps {
   topics: { events: TopicSpec; deadLetter: TopicSpec; adapters: TopicSpec };
   groupId: string;
   sessionTimeoutMs?: number;
+  /** The trainers; the updater owns them from here on (`variants` lists the current ones, rebuilt ones included). */
   variants: readonly VariantTrainer[];
+  /** Follow reco.adapters and adopt rollback records (main.ts always does; tests of other things may not). */
+  rollbacks?: RollbackFollowing;
   metrics: UpdaterMetrics;
   logger: Logger;
   /** Every snapshot is signed with the shared key before it is published (insecure: unsigned). */
@@ -49,11 +66,18 @@ export interface UpdaterDeps {
  * look-back). Reading goes through the consumer seam of @reco/stream, which reconnects by itself
  * after a broker restart and resumes after the last batch handled; trainers skip any position
  * they were already fed, so a batch read again after a crash is never trained twice.
+ *
+ * It also follows the adapters topic from its start: a rollback record the replicas apply (see
+ * RollbackWatch) replaces that variant's trainer with one built from the record, and the events
+ * after the record's offsets are read again (every partition sought back to where the variants
+ * now need it; the others skip what they were already fed).
  */
 export class Updater {
   readonly #deps: UpdaterDeps;
   readonly #now: () => number;
+  readonly #variants: VariantTrainer[];
   #consumer: TopicConsumer | undefined;
+  #adapters: TopicConsumer | undefined;
   #stopping: Promise<void> | undefined;
   #timer: NodeJS.Timeout | undefined;
   /** Batches and idle publish checks take turns: trainers are not safe to use concurrently. */
@@ -62,6 +86,12 @@ export class Updater {
   constructor(deps: UpdaterDeps) {
     this.#deps = deps;
     this.#now = deps.now ?? Date.now;
+    this.#variants = [...deps.variants];
+  }
+
+  /** The trainers now: the ones given, with any replaced by an adopted rollback. The caller disposes them after stop(). */
+  get variants(): readonly VariantTrainer[] {
+    return this.#variants;
   }
 
   /** Resolves once the consumer has joined its group at the snapshot positions. */
@@ -87,12 +117,13 @@ export class Updater {
       logger,
       onEvents: (batch) => this.#exclusive(() => this.#onBatch(batch)),
     });
+    if (this.#deps.rollbacks !== undefined) this.#adapters = this.#followAdapters(this.#deps.rollbacks);
     this.#timer = setInterval(() => {
       void this.#exclusive(async () => {
-        for (const variant of this.#deps.variants) await this.#publish(variant, false);
+        for (const variant of this.#variants) await this.#publish(variant, false);
       }).catch((error: unknown) => this.#deps.logger.error({ err: String(error) }, 'idle publish check failed'));
     }, this.#deps.publishCheckMs ?? 250);
-    logger.info({ variants: this.#deps.variants.map((v) => ({ variant: v.spec.name, version: v.version, examples: v.examplesTrained })) }, 'updater started');
+    logger.info({ variants: this.#variants.map((v) => ({ variant: v.spec.name, version: v.version, examples: v.examplesTrained })) }, 'updater started');
   }
 
   /** The events consumer's state: `/readyz` is ready only while it is running. */
@@ -104,9 +135,9 @@ export class Updater {
   stop(): Promise<void> {
     this.#stopping ??= (async () => {
       clearInterval(this.#timer);
-      await this.#consumer?.stop();
+      await Promise.all([this.#adapters?.stop(), this.#consumer?.stop()]);
       await this.#exclusive(async () => {
-        for (const variant of this.#deps.variants) await this.#publish(variant, true);
+        for (const variant of this.#variants) await this.#publish(variant, true);
       });
       this.#deps.logger.info({}, 'updater stopped');
     })();
@@ -121,7 +152,7 @@ export class Updater {
 
   /**
    * Per partition, the lowest position any variant still needs, less the history look-back
-   * (clamped to the log start): looked up once, before the consumer first joins.
+   * (clamped to the log start): looked up before the consumer first joins, and after a rollback.
    */
   async #snapshotPositions(): Promise<Map<number, string>> {
     const { kafka, topics } = this.#deps;
@@ -131,7 +162,7 @@ export class Updater {
       const positions = new Map<number, string>();
       for (const { partition, low } of await admin.fetchTopicOffsets(topics.events.name)) {
         let start: bigint | undefined;
-        for (const variant of this.#deps.variants) {
+        for (const variant of this.#variants) {
           const position = variant.startOffset(partition) ?? BigInt(low);
           start = start === undefined || position < start ? position : start;
         }
@@ -144,6 +175,76 @@ export class Updater {
     }
   }
 
+  /** The adapters topic from its start, through the consumer seam: every record to the watch, in log order. */
+  #followAdapters(following: RollbackFollowing): TopicConsumer {
+    const { kafka, topics, groupId, logger, metrics } = this.#deps;
+    const watch = new RollbackWatch({ ...following.watch, basis: (name) => this.#variants.find((v) => v.spec.name === name)?.baseVersion ?? Number.POSITIVE_INFINITY });
+    return startTopicConsumer({
+      kafka,
+      name: 'adapters',
+      topic: topics.adapters.name,
+      // Offsets are never committed and the log is read from its start on every start: the group is this process's alone.
+      groupId: `${groupId}-adapters`,
+      groupPerStart: true,
+      fromBeginning: true,
+      maxBytesPerPartition: topics.adapters.maxMessageBytes + FETCH_HEADROOM_BYTES,
+      maxBytes: 2 * (topics.adapters.maxMessageBytes + FETCH_HEADROOM_BYTES),
+      lagRefreshMs: this.#deps.lagRefreshMs,
+      logger,
+      observer: metricsObserver(metrics.consumers, 'updater', topics.adapters.name),
+      eachBatch: async (batch) => {
+        for (const message of batch.messages) {
+          const watched = watch.offer(message.value, message.key);
+          if (watched?.kind === 'refused') logger.debug({ partition: batch.partition, offset: message.offset, variant: watched.variant, version: watched.version, reason: watched.reason }, 'adapters record not followed');
+          if (watched?.kind !== 'adopt') continue;
+          // Decided in log order, rebuilt in the trainers' turn: never in the middle of a batch of events.
+          await this.#exclusive(() => this.#adopt(watched, following, batch.partition, message.offset));
+        }
+      },
+    });
+  }
+
+  /**
+   * Replaces the variant's trainer with one built from the rollback record, then seeks every
+   * events partition back to where the trainers now need it, so the events after the record's
+   * offsets are trained again into the restored parameters. Its next snapshot is numbered after
+   * both the record and whatever the replaced trainer published.
+   */
+  async #adopt(watched: Extract<Watched, { kind: 'adopt' }>, following: RollbackFollowing, partition: number, offset: string): Promise<void> {
+    const { metrics, logger } = this.#deps;
+    const index = this.#variants.findIndex((v) => v.spec.name === watched.variant);
+    const replaced = this.#variants[index];
+    if (replaced === undefined || watched.version <= replaced.baseVersion) return;
+    let rebuilt: VariantTrainer;
+    try {
+      rebuilt = following.rebuild(replaced.spec, watched.snapshot, Math.max(replaced.version, watched.version));
+    } catch (error) {
+      // Verified but not loadable here: training goes on from the current parameters, loudly.
+      metrics.snapshotsSkipped.inc({ variant: watched.variant, reason: 'shape_mismatch' });
+      logger.error({ variant: watched.variant, version: watched.version, rollback: watched.note, err: String(error) }, 'rollback record does not load; not adopted');
+      return;
+    }
+    this.#variants[index] = rebuilt;
+    replaced.dispose();
+    metrics.rollbacksAdopted.inc({ variant: watched.variant });
+    const consumer = this.#consumer;
+    const sought: Record<string, string> = {};
+    if (consumer !== undefined) {
+      const now = consumer.positions();
+      for (const [p, position] of await this.#snapshotPositions()) {
+        const target = BigInt(position);
+        const at = now.get(p);
+        if (at !== undefined && target >= at) continue;
+        consumer.seek(p, target);
+        sought[String(p)] = position;
+      }
+    }
+    logger.warn(
+      { variant: watched.variant, version: watched.version, rollback: watched.note, offsets: watched.snapshot.meta.offsets, replacedVersion: replaced.version, nextVersion: rebuilt.version + 1, sought, record: { partition, offset } },
+      'rollback adopted: training on from the restored parameters and offsets',
+    );
+  }
+
   /**
    * Feeds a fetched batch slice by slice, training and checking the publish policy after each
    * slice: with a backlog a fetch brings thousands of events per partition, and publishing only
@@ -151,7 +252,10 @@ export class Updater {
    * A snapshot taken mid-batch is exact: its offsets are those of the last event fed.
    */
   async #onBatch(batch: EventBatch): Promise<void> {
-    const { metrics, variants } = this.#deps;
+    // Fetched before an adopted rollback sought its partition back: its events come again from there.
+    if (batch.isStale()) return;
+    const { metrics } = this.#deps;
+    const variants = this.#variants;
     metrics.eventsConsumed.inc(batch.events.length);
     const slice = this.#deps.sliceEvents ?? 512;
     for (let start = 0; start < batch.events.length; start += slice) {

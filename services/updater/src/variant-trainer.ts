@@ -42,26 +42,31 @@ export class VariantTrainer {
   /** Per partition, the last position whose event is in the per-user histories (never add one twice). */
   readonly #inHistory = new Map<number, bigint>();
   #version: number;
+  /** The version of the snapshot the parameters were built from (0: identity). */
+  readonly #baseVersion: number;
   #examples: number;
   #newestEventTs: number | null;
   /** The log position when the candidate now on trial was staged: what its snapshot covers. */
   #staged: { next: Map<number, bigint>; examples: number; newestEventTs: number | null } | null = null;
 
-  private constructor(spec: VariantSpec, method: AdaptationMethod, trainer: OnlineTrainer, backboneId: string, freshPerStep: number, resumed: AdapterSnapshot | undefined) {
+  private constructor(spec: VariantSpec, method: AdaptationMethod, trainer: OnlineTrainer, backboneId: string, freshPerStep: number, resumed: AdapterSnapshot | undefined, versionFloor: number) {
     this.#freshPerStep = freshPerStep;
     this.spec = spec;
     this.method = method;
     this.trainer = trainer;
     this.#backboneId = backboneId;
-    this.#version = resumed?.meta.version ?? 0;
+    this.#baseVersion = resumed?.meta.version ?? 0;
+    this.#version = Math.max(this.#baseVersion, versionFloor);
     this.#examples = resumed?.meta.examplesTrained ?? 0;
     this.#newestEventTs = resumed?.meta.newestEventTs ?? null;
     for (const [partition, offset] of Object.entries(resumed?.meta.offsets ?? {})) this.#next.set(Number(partition), BigInt(offset));
   }
 
   /**
-   * Builds the trainer at identity, or resumed from the variant's latest published snapshot. A
-   * snapshot for another backbone is refused: its parameters mean nothing on this one.
+   * Builds the trainer at identity, or resumed from the variant's latest published snapshot (or a
+   * rollback record it adopts). A snapshot for another backbone is refused: its parameters mean
+   * nothing on this one. `versionFloor`: the version it publishes after is at least this (an
+   * adopted rollback must not reuse a version the replaced trainer already published).
    */
   static create(options: {
     spec: VariantSpec;
@@ -69,6 +74,7 @@ export class VariantTrainer {
     settings: TrainingSettings;
     runner?: BackboneRunner;
     resumeFrom?: AdapterSnapshot;
+    versionFloor?: number;
     now?: () => number;
   }): VariantTrainer {
     const { spec, checkpoint, settings, resumeFrom } = options;
@@ -98,11 +104,16 @@ export class VariantTrainer {
       anchorPull: settings.anchorPull,
       ...(options.now ? { now: options.now } : {}),
     });
-    return new VariantTrainer(spec, method, trainer, checkpoint.backboneId, freshPerStep, resumeFrom);
+    return new VariantTrainer(spec, method, trainer, checkpoint.backboneId, freshPerStep, resumeFrom, options.versionFloor ?? 0);
   }
 
   get version(): number {
     return this.#version;
+  }
+
+  /** The version of the snapshot its parameters were built from: a rollback record at or below it is already in them. */
+  get baseVersion(): number {
+    return this.#baseVersion;
   }
 
   get examplesTrained(): number {
