@@ -4,6 +4,7 @@ import { DEFAULT_HTTP_TIMEOUTS, type HttpTimeouts } from './config.js';
 import { clientErrorHandler, errorHandler, frameworkErrorHandler } from './error-handler.js';
 import { ServingError } from './errors.js';
 import type { HistoryStore } from './history-store.js';
+import type { ItemCoVisits } from './model-api.js';
 import { ItemDirectory } from './item-directory.js';
 import { useJsonBodyParser } from './json-body.js';
 import type { LiveModels } from './live-models.js';
@@ -30,6 +31,8 @@ export interface ServingDeps {
   /** The live-model registry (the app retires every model on close). */
   models: LiveModels;
   history: HistoryStore;
+  /** Co-visit counts of the clicks this replica consumed: the models' memory (co-visit-memory.ts in @reco/model). */
+  coVisits: ItemCoVisits;
   popularity: PopularityCounter;
   /**
    * The item catalogue (titles, categories, availability) and the topic its writes go to. Without
@@ -133,7 +136,7 @@ export async function buildApp(deps: ServingDeps): Promise<FastifyInstance> {
 
   await app.register(healthRoutes, { readiness: deps.readiness ?? [] });
   const directory = deps.items?.directory ?? new ItemDirectory();
-  await app.register(recommendationRoutes, { history: deps.history, popularity: deps.popularity, directory, policy: deps.policy });
+  await app.register(recommendationRoutes, { history: deps.history, coVisits: deps.coVisits, popularity: deps.popularity, directory, policy: deps.policy });
   if (deps.items !== undefined) await app.register(itemRoutes, { directory, topic: deps.items.topic, producer: deps.producer, adminToken: deps.adminToken });
   await app.register(eventRoutes);
   await app.register(modelRoutes, { adminToken: deps.adminToken, rollback: deps.rollback });

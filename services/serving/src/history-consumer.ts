@@ -1,5 +1,6 @@
 import { metricsObserver, startEventConsumer, type ConsumerHealth, type Kafka, type Logger, type TopicSpec } from '@reco/stream';
 import type { HistoryStore } from './history-store.js';
+import type { ItemCoVisits } from './model-api.js';
 import type { ServingMetrics } from './metrics.js';
 import type { PopularityCounter } from './popularity.js';
 
@@ -9,6 +10,8 @@ export interface HistoryConsumerOptions {
   /** Unique per replica and per start: every replica keeps every user's history. */
   groupId: string;
   history: HistoryStore;
+  /** The replica's co-visit counts, which models read as their memory (the updater counts the same clicks). */
+  coVisits: ItemCoVisits;
   popularity: PopularityCounter;
   metrics: ServingMetrics;
   logger: Logger;
@@ -24,7 +27,7 @@ export interface RunningHistoryConsumer {
 }
 
 /**
- * Keeps the per-user history and the popularity counter from `reco.events`, through the consumer
+ * Keeps the per-user history, the co-visit counts and the popularity counter from `reco.events`, through the consumer
  * seam of @reco/stream. It starts at the offsets of `now - lookback` per partition, looked up
  * before the consumer joins and applied as it joins, so no click produced after start-up can fall
  * between the two; after a reconnect it resumes right after the last batch it handled, so a broker
@@ -36,7 +39,7 @@ export interface RunningHistoryConsumer {
  * The seam's consumer waits at most 100 ms per fetch, so a click reaches history well within a second.
  */
 export async function startHistoryConsumer(options: HistoryConsumerOptions): Promise<RunningHistoryConsumer> {
-  const { kafka, events, logger, metrics, history, popularity } = options;
+  const { kafka, events, logger, metrics, history, coVisits, popularity } = options;
   const now = options.now ?? Date.now;
   let invalid = 0;
   const consumer = await startEventConsumer({
@@ -63,6 +66,7 @@ export async function startHistoryConsumer(options: HistoryConsumerOptions): Pro
     },
     onEvents: async (batch) => {
       for (const { event } of batch.events) {
+        coVisits.learn(history.get(event.userId), event.itemId);
         history.append(event.userId, event.itemId);
         popularity.add(event.itemId);
       }

@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startHarness, until, type Harness } from './testing/harness.js';
-import { tinyBackbone, type TinyBackbone } from './testing/tiny-backbone.js';
+import { CO_VISIT_WEIGHT } from './model-api.js';
+import { harnessApplier, startHarness, until, type Harness } from './testing/harness.js';
+import { makeSnapshot, tinyBackbone, type TinyBackbone } from './testing/tiny-backbone.js';
 
 let backbone: TinyBackbone;
 let h: Harness;
@@ -88,5 +89,37 @@ describe('history from the events stream', () => {
     } finally {
       await other.close();
     }
+  });
+
+  it('the clicks consumed are co-visit counts too: a model that weighs its memory ranks what others clicked after the same item first', async () => {
+    // Three users click item-20 then item-51; a fourth has clicked only item-20.
+    for (const user of ['co-1', 'co-2', 'co-3']) {
+      await postClick(user, 'item-20');
+      await postClick(user, 'item-51');
+    }
+    await postClick('co-4', 'item-20');
+    await until(() => (h.history.get('co-4').length === 1 && h.history.get('co-3').length === 2 ? true : undefined), 5_000, 'the clicks in history');
+    const ask = async (variant: string) => {
+      const res = await h.app.inject({ url: `/v1/recommendations?userId=co-4&k=5&variant=${variant}` });
+      expect(res.statusCode).toBe(200);
+      return res.json<Answer>().items.map((i) => i.itemId);
+    };
+    const applier = await harnessApplier(h, backbone);
+    const withWeight = (version: number, weight: number) =>
+      makeSnapshot(backbone, {
+        version,
+        seed: 1,
+        mutate: (snapshot) => {
+          const w = snapshot.tensors.find((t) => t.name === CO_VISIT_WEIGHT);
+          if (w === undefined) throw new Error('snapshot has no co-visit weight');
+          w.values[0] = weight;
+        },
+      });
+    // The same parameters without the memory do not rank item-51 first...
+    expect(applier.apply(await withWeight(1, 0))).toMatchObject({ applied: true });
+    expect((await ask('ladder'))[0]).not.toBe('item-51');
+    // ...and with it they do.
+    expect(applier.apply(await withWeight(2, 50))).toMatchObject({ applied: true });
+    expect((await ask('ladder'))[0]).toBe('item-51');
   });
 });

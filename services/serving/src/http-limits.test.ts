@@ -7,6 +7,7 @@ import { SERVING_ERRORS } from './errors.js';
 import { HistoryStore } from './history-store.js';
 import { frozenModel } from './initial-model.js';
 import { LiveModels } from './live-models.js';
+import { ItemCoVisits } from './model-api.js';
 import { ServingMetrics } from './metrics.js';
 import { PopularityCounter } from './popularity.js';
 import { startHarness, type Harness } from './testing/harness.js';
@@ -34,6 +35,7 @@ async function listeningApp(): Promise<{ app: FastifyInstance; port: number }> {
   const built = await buildApp({
     models,
     history: new HistoryStore({ maxLength: 20, maxUsers: 100 }),
+    coVisits: new ItemCoVisits(),
     popularity: new PopularityCounter({ halfLifeMs: 3_600_000 }),
     producer,
     topics: h.topics,

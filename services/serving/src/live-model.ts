@@ -1,3 +1,4 @@
+import * as tf from '@tensorflow/tfjs-core';
 import { PlainScorer, type AdapterSnapshot, type AdaptationMethod, type BackboneRunner, type OrtItemRanker, type RankerTable } from './model-api.js';
 
 /** What serving runs requests through, shared by every model version (see backbone-engine.ts). */
@@ -46,6 +47,8 @@ export class LiveModel {
    * rollback republishes its parameters and offsets as a new record, so it is kept as it came.
    */
   readonly source: AdapterSnapshot | undefined;
+  /** The weight this version gives the co-visit memory (0 for frozen and before any training). */
+  readonly memoryWeight: number;
   #leases = 0;
   #retired = false;
   #disposed = false;
@@ -55,6 +58,7 @@ export class LiveModel {
     this.meta = Object.freeze({ ...meta, offsets: Object.freeze({ ...meta.offsets }), figures: Object.freeze({ ...meta.figures }) });
     this.adaptation = adaptation;
     this.source = options.source;
+    this.memoryWeight = tf.tidy(() => adaptation.coVisitWeight().dataSync()[0] ?? 0);
     this.#onDispose = options.onDispose;
     const { fast } = options;
     const scorer = fast === undefined ? undefined : PlainScorer.of(adaptation);

@@ -27,7 +27,7 @@ import { ItemDirectory } from './item-directory.js';
 import { startItemsConsumer, type RunningItemsConsumer } from './items-consumer.js';
 import { LiveModels } from './live-models.js';
 import { ServingMetrics } from './metrics.js';
-import { initBackend, loadCheckpoint } from './model-api.js';
+import { initBackend, ItemCoVisits, loadCheckpoint } from './model-api.js';
 import { PopularityCounter } from './popularity.js';
 import type { ReadinessCheck } from './routes/health.js';
 import { RollbackRecords } from './rollback-record.js';
@@ -109,6 +109,7 @@ export async function startServingRuntime(config: ServingConfig, options: { logg
   models.swap(frozenModel(backbone, itemIds, backboneId, { fast }));
   for (const variant of config.variants) if (variant.name !== 'frozen') models.swap(initialModel(variant.name, variant.method, backbone, itemIds, backboneId, { fast }));
   const history = new HistoryStore({ maxLength: config.historyLength, maxUsers: config.historyMaxUsers });
+  const coVisits = new ItemCoVisits();
   // The fallback starts from the pretraining counts (older checkpoints have none: catalogue order).
   const popularity = new PopularityCounter({ halfLifeMs: config.popularityHalfLifeMs, prior: checkpoint.itemCounts });
   const items = new ItemDirectory({ itemIds, metadata: checkpoint.itemMetadata });
@@ -166,6 +167,7 @@ export async function startServingRuntime(config: ServingConfig, options: { logg
       ...(logger === undefined ? { logger: false } : { loggerInstance: logger }),
       models,
       history,
+      coVisits,
       popularity,
       items: { directory: items, topic: topics.items },
       producer,
@@ -190,6 +192,7 @@ export async function startServingRuntime(config: ServingConfig, options: { logg
       events: topics.events,
       groupId: `reco-serving-history-${replica}`,
       history,
+      coVisits,
       popularity,
       metrics,
       logger: app.log,

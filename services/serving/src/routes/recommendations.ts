@@ -2,6 +2,7 @@ import type { FastifyPluginAsync } from 'fastify';
 import { popularItems } from '../fallback.js';
 import type { HistoryStore } from '../history-store.js';
 import type { ItemDirectory } from '../item-directory.js';
+import type { ItemCoVisits } from '../model-api.js';
 import type { PopularityCounter } from '../popularity.js';
 import { recommendFromHistory, type ScoredItem } from '../recommender.js';
 import { errorResponseSchema } from '../schemas/common.js';
@@ -18,6 +19,7 @@ import { chooseVariant, type VariantPolicy } from '../variant-choice.js';
 
 export interface RecommendationRoutesOptions {
   history: HistoryStore;
+  coVisits: ItemCoVisits;
   popularity: PopularityCounter;
   /** Titles, categories and availability: what answers show and what they may contain. */
   directory: ItemDirectory;
@@ -26,7 +28,7 @@ export interface RecommendationRoutesOptions {
 
 const responses = { 200: recommendationsResponseSchema, 400: errorResponseSchema, 404: errorResponseSchema, 413: errorResponseSchema };
 
-export const recommendationRoutes: FastifyPluginAsync<RecommendationRoutesOptions> = async (app, { history, popularity, directory, policy }) => {
+export const recommendationRoutes: FastifyPluginAsync<RecommendationRoutesOptions> = async (app, { history, coVisits, popularity, directory, policy }) => {
   const { models, metrics } = app;
 
   function described(items: readonly ScoredItem[]): RecommendedItem[] {
@@ -57,7 +59,9 @@ export const recommendationRoutes: FastifyPluginAsync<RecommendationRoutesOption
         return { ...stamp, fallback: 'popularity', items: described(popularItems(popularity, directory, request.k, filter)) };
       }
       metrics.recommendations.inc({ variant, fallback: 'none' });
-      const ranked = await recommendFromHistory(lease.model, items, request.k, exclude, directory.accepts(filter));
+      const { catalogue } = lease.model.adaptation;
+      const memory = lease.model.memoryWeight === 0 ? undefined : coVisits.memory(items, (id) => catalogue.slotOf(id));
+      const ranked = await recommendFromHistory(lease.model, items, request.k, exclude, directory.accepts(filter), memory);
       // The model ranks its own catalogue only; an answer it leaves short is completed from the fallback.
       if (ranked.length < request.k) ranked.push(...popularItems(popularity, directory, request.k - ranked.length, filter, new Set(ranked.map((i) => i.itemId))));
       return { ...stamp, items: described(ranked) };

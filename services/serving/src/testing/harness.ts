@@ -13,7 +13,7 @@ import { withRetries } from '@reco/stream';
 import type { ReadinessCheck } from '../routes/health.js';
 import { RollbackRecords } from '../rollback-record.js';
 import { configuredBounds, SnapshotApplier } from '../snapshot-applier.js';
-import { sealSnapshot, snapshotTrust, type AdapterSnapshot, type MethodName, type SnapshotTrust } from '../model-api.js';
+import { ItemCoVisits, sealSnapshot, snapshotTrust, type AdapterSnapshot, type MethodName, type SnapshotTrust } from '../model-api.js';
 import { startSnapshotConsumer, type RunningSnapshotConsumer } from '../snapshot-consumer.js';
 import { afterAll, beforeAll } from 'vitest';
 import { tinyBackbone, type TinyBackbone } from './tiny-backbone.js';
@@ -113,6 +113,7 @@ export async function startHarness(
   models.swap(frozenModel(model, itemIds, backboneId, { fast }));
   const history = new HistoryStore({ maxLength: 20, maxUsers: 1000 });
   const popularity = new PopularityCounter({ halfLifeMs: 3_600_000 });
+  const coVisits = new ItemCoVisits();
   // The rollback route publishes its record and waits for this applier to apply it, as in
   // production; only a harness with a snapshot consumer (consumeSnapshots) ever gets it back.
   const variants = await configuredBounds(HARNESS_VARIANTS, model, itemIds, HARNESS_SIDE_CAPACITY);
@@ -121,6 +122,7 @@ export async function startHarness(
   const app = await buildApp({
     models,
     history,
+    coVisits,
     popularity,
     producer,
     topics,
@@ -165,6 +167,7 @@ export async function startHarness(
       events: topics.events,
       groupId: uniqueName('history'),
       history,
+      coVisits,
       popularity,
       metrics,
       logger: silentLogger,
