@@ -181,8 +181,10 @@ describe.skipIf(executablePath === undefined)('dashboard in a real browser', () 
       const t = document.querySelector('#rollback-result')?.textContent ?? '';
       return t.includes('rolled back') ? t : false;
     }, { timeout: 5_000 });
-    const [, from, to] = /rolled back from v(\d+) to v(\d+)/.exec(String(await text.jsonValue())) ?? [];
+    // The restored version's parameters answer again under the rollback record's own, newer version.
+    const [, from, to, now] = /rolled back from v(\d+) to v(\d+) \(now v(\d+)/.exec(String(await text.jsonValue())) ?? [];
     expect(Number(to)).toBeLessThan(Number(from));
+    expect(Number(now)).toBeGreaterThan(Number(from));
     // The refused attempt is logged by Chromium as a failed resource (403): the only error expected.
     expect(consoleErrors).toEqual([expect.stringMatching(/status of 403/)]);
   });

@@ -156,7 +156,7 @@ async function rollback(variant) {
   if (token === '') { out.textContent = 'enter the admin token first'; out.className = 'error'; return; }
   const response = await fetch(`/v1/models/${encodeURIComponent(variant)}/rollback`, { method: 'POST', headers: { authorization: `Bearer ${token}` } });
   const body = await response.json().catch(() => ({}));
-  out.textContent = response.ok ? `${variant}: rolled back from v${body.rolledBackFrom} to v${body.version}` : `${variant}: ${body.code ?? response.status} ${body.message ?? ''}`;
+  out.textContent = response.ok ? `${variant}: rolled back from v${body.rolledBackFrom} to v${body.restores} (now v${body.version}, on every replica)` : `${variant}: ${body.code ?? response.status} ${body.message ?? ''}`;
   out.className = response.ok ? 'muted' : 'error';
 }
 
