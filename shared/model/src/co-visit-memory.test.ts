@@ -77,7 +77,7 @@ describe('the trainer and the co-visit memory', () => {
     const events: Interaction[] = [];
     for (let u = 0; u < 1500; u++) {
       const i = u % 60;
-      events.push({ userId: `pair-${u}`, itemId: itemIds[i] as string, ts: 2 * u }, { userId: `pair-${u}`, itemId: partner(i), ts: 2 * u + 1 });
+      events.push({ userId: `pair-${u}`, itemId: itemIds[i] as string, type: 'click', ts: 2 * u }, { userId: `pair-${u}`, itemId: partner(i), type: 'click', ts: 2 * u + 1 });
     }
     try {
       for (const [n, event] of events.entries()) {

@@ -24,11 +24,11 @@ export const MEMORY_SLOTS = 100;
 
 /**
  * m = log(1 + MEMORY_SCALE · knn). Cosine sums over ten recent items run from about 0.01 to 6;
- * linear, the few largest would own the softmax: on MovieLens latest-small the loss the trainer
- * minimises was lowest at a weight too small to change the ranking (HR@10 +10 %), and grew
- * fast past it. The log keeps the order and bounds the range, and the loss's best weight (about
- * 0.4) then lifts HR@10 by 14 % over the backbone on the stream's first 3,000 clicks
- * (docs/online-ablation.md, "co-visit memory").
+ * linear, the few largest would own the softmax. `npm run ablate:memory` on MovieLens
+ * latest-small (docs/ablate-memory.json): with the linear feature the loss the trainer minimises
+ * stops falling below w = 0.1 (its slope turns positive there), where HR@10 has gained under
+ * 11 % over the backbone, and climbs fast past it (15.2 at w = 1 against 7.3); with the log the
+ * slope crosses zero between w = 0.25 and 0.5, where HR@10 has gained 10-14 %.
  */
 export const MEMORY_SCALE = 10;
 
