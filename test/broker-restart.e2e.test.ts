@@ -1,7 +1,7 @@
 import { createLogger, type Kafka } from '@reco/stream';
 import { readLatestSnapshots } from '@reco/updater';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createE2eContext, liveVersion, until, type E2eContext } from './harness/e2e-context.js';
+import { createE2eContext, liveVersion, until, type E2eContext, OPEN_GATE_ENV } from './harness/e2e-context.js';
 import { startRestartableBroker, type RestartableBroker } from './harness/restartable-broker.js';
 import { startService, type ServiceProcess } from '../scripts/lib/service-process.js';
 
@@ -21,8 +21,7 @@ beforeAll(async () => {
   ctx = await createE2eContext('broker-restart', { brokers: broker.brokers });
   // The gate wide open: this test counts offsets, and a refused candidate would only hold back
   // the snapshot that proves the count (the gate has tests of its own in @reco/model).
-  const gateOpen = { RECO_GATE_MAX_LOSS_INCREASE: '100', RECO_GATE_MAX_RANKING_DROP: '1', RECO_GATE_SHADOW_CLICKS: '0' };
-  const env = { ...ctx.env, ...gateOpen, LOG_LEVEL: 'info', RECO_VARIANTS: 'ladder', RECO_DEFAULT_VARIANT: 'ladder', RECO_PUBLISH_INTERVAL_MS: '500' };
+  const env = { ...ctx.env, ...OPEN_GATE_ENV, LOG_LEVEL: 'info', RECO_VARIANTS: 'ladder', RECO_DEFAULT_VARIANT: 'ladder', RECO_PUBLISH_INTERVAL_MS: '500' };
   [updater, serving] = await Promise.all([startService('updater', env), startService('serving', env)]);
 }, 240_000);
 

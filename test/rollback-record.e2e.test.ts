@@ -1,7 +1,7 @@
 import { openSnapshot, type AdapterSnapshot } from '@reco/model';
 import { encodeEvent, readToEnd, sendWithinLimit } from '@reco/stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createE2eContext, until, type E2eContext } from './harness/e2e-context.js';
+import { createE2eContext, until, type E2eContext, OPEN_GATE_ENV } from './harness/e2e-context.js';
 import { startService, type ServiceProcess } from '../scripts/lib/service-process.js';
 
 // Issue 10 item 2: a rollback asked of one replica is a signed record on reco.adapters, so every
@@ -15,9 +15,7 @@ let env: Record<string, string>;
 
 beforeAll(async () => {
   ctx = await createE2eContext('rollback-record');
-  // The gate wide open: the test follows versions and counts, and a refused candidate only delays them.
-  const gateOpen = { RECO_GATE_MAX_LOSS_INCREASE: '100', RECO_GATE_MAX_RANKING_DROP: '1', RECO_GATE_SHADOW_CLICKS: '0' };
-  env = { ...ctx.env, ...gateOpen, RECO_VARIANTS: 'ladder', RECO_DEFAULT_VARIANT: 'ladder', RECO_PUBLISH_INTERVAL_MS: '300', RECO_SESSION_TIMEOUT_MS: '6000', RECO_ADMIN_TOKEN: ADMIN_TOKEN };
+  env = { ...ctx.env, ...OPEN_GATE_ENV, RECO_VARIANTS: 'ladder', RECO_DEFAULT_VARIANT: 'ladder', RECO_PUBLISH_INTERVAL_MS: '300', RECO_SESSION_TIMEOUT_MS: '6000', RECO_ADMIN_TOKEN: ADMIN_TOKEN };
   const started = await Promise.all([startService('updater', env), startService('serving', env), startService('serving', env)]);
   updater = started[0];
   replicas = started.slice(1);

@@ -3,7 +3,7 @@ import { buildSnapshot, createAdaptation, ItemCatalogue, sealSnapshot, snapshotT
 import { encodeEvent, readToEnd, sendWithinLimit, silentLogger } from '@reco/stream';
 import { readLatestSnapshots } from '@reco/updater';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createE2eContext, liveVersion, until, type E2eContext } from './harness/e2e-context.js';
+import { createE2eContext, liveVersion, until, type E2eContext, OPEN_GATE_ENV } from './harness/e2e-context.js';
 import { startService, type ServiceProcess } from '../scripts/lib/service-process.js';
 
 // Findings D, E and F of issue 10, as a hostile writer to reco.adapters would try them against
@@ -19,9 +19,7 @@ let env: Record<string, string>;
 
 beforeAll(async () => {
   ctx = await createE2eContext('snapshot-forgery');
-  // The gate wide open: the test follows versions, and a refused candidate only delays them.
-  const gateOpen = { RECO_GATE_MAX_LOSS_INCREASE: '100', RECO_GATE_MAX_RANKING_DROP: '1', RECO_GATE_SHADOW_CLICKS: '0' };
-  env = { ...ctx.env, ...gateOpen, RECO_VARIANTS: 'ladder', RECO_DEFAULT_VARIANT: 'ladder', RECO_PUBLISH_INTERVAL_MS: '300', RECO_SESSION_TIMEOUT_MS: '6000', RECO_ADMIN_TOKEN: ADMIN_TOKEN };
+  env = { ...ctx.env, ...OPEN_GATE_ENV, RECO_VARIANTS: 'ladder', RECO_DEFAULT_VARIANT: 'ladder', RECO_PUBLISH_INTERVAL_MS: '300', RECO_SESSION_TIMEOUT_MS: '6000', RECO_ADMIN_TOKEN: ADMIN_TOKEN };
   [updater, serving] = await Promise.all([startService('updater', env), startService('serving', env)]);
 }, 240_000);
 

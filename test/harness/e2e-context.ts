@@ -6,6 +6,12 @@ import type { ResumeCheck } from '@reco/updater';
 import { testKafkaBrokers, uniqueName } from '@reco/stream/testing';
 import type { Kafka, Producer } from 'kafkajs';
 
+/**
+ * The updater's gate wide open: for tests that follow versions and counts, where a refused
+ * candidate would only delay them (the gate has tests of its own).
+ */
+export const OPEN_GATE_ENV = { RECO_GATE_MAX_LOSS_INCREASE: '100', RECO_GATE_MAX_RANKING_DROP: '1', RECO_GATE_SHADOW_CLICKS: '0' } as const;
+
 export interface E2eContext {
   fixture: SmallFixture;
   kafka: Kafka;

@@ -1,5 +1,5 @@
-import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance, type FastifyReply, type FastifyRequest, type FastifyServerOptions } from 'fastify';
-import { MAX_ID_LENGTH, type Producer, type TopicSpec } from '@reco/stream';
+import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyServerOptions } from 'fastify';
+import { DebugRequestLogs, MAX_ID_LENGTH, type Producer, type TopicSpec } from '@reco/stream';
 import { DEFAULT_HTTP_TIMEOUTS, type HttpTimeouts } from './config.js';
 import { clientErrorHandler, errorHandler, frameworkErrorHandler } from './error-handler.js';
 import { ServingError } from './errors.js';
@@ -55,25 +55,6 @@ export interface ServingDeps {
   bodyLimitBytes?: number;
   /** Request and idle-socket timeouts of the HTTP server (only apply when it listens, not to inject()). */
   http?: HttpTimeouts;
-}
-
-/**
- * Fastify's per-request lines at debug: at info, "incoming request" and "request completed" for
- * every request were most of what a replica under the simulator's traffic printed. A request that
- * errors after its reply started stays at error (Fastify's own line).
- */
-class DebugRequestLogs extends LogController {
-  override incomingRequest(): void {}
-
-  override requestCompleted(error: Error | null | undefined, request: FastifyRequest, reply: FastifyReply): void {
-    if (error) return super.requestCompleted(error, request, reply);
-    reply.log.debug({ method: request.method, url: request.url, statusCode: reply.statusCode, ms: Math.round(reply.elapsedTime) }, 'request completed');
-  }
-
-  // Fastify's default 404 says so at info: a scanner's every probe would be a line.
-  override routeNotFound(request: FastifyRequest): void {
-    request.log.debug({ method: request.method, url: request.url }, 'no such route');
-  }
 }
 
 /**

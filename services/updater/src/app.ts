@@ -1,6 +1,6 @@
-import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
+import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import type { Registry } from 'prom-client';
-import { consumerNotReadyReason, type ConsumerHealth } from '@reco/stream';
+import { consumerNotReadyReason, DebugRequestLogs, type ConsumerHealth } from '@reco/stream';
 
 export interface UpdaterDeps {
   /** The process's logger (createLogger in @reco/stream); none: the app logs nothing. */
@@ -13,25 +13,6 @@ export interface UpdaterDeps {
    * failed, is not training anything.
    */
   consumer?: () => ConsumerHealth | undefined;
-}
-
-/**
- * Fastify's per-request lines at debug: at info, "incoming request" and "request completed" for
- * every scrape of /metrics (every few seconds) drowned the training lines. A request that
- * errors after its reply started stays at error (Fastify's own line).
- */
-class DebugRequestLogs extends LogController {
-  override incomingRequest(): void {}
-
-  override requestCompleted(error: Error | null | undefined, request: FastifyRequest, reply: FastifyReply): void {
-    if (error) return super.requestCompleted(error, request, reply);
-    reply.log.debug({ method: request.method, url: request.url, statusCode: reply.statusCode, ms: Math.round(reply.elapsedTime) }, 'request completed');
-  }
-
-  // Fastify's default 404 says so at info: a scanner's every probe would be a line.
-  override routeNotFound(request: FastifyRequest): void {
-    request.log.debug({ method: request.method, url: request.url }, 'no such route');
-  }
 }
 
 const readySchema = {

@@ -58,3 +58,4 @@ export { startLocalKafka, type LocalKafka, type LocalKafkaOptions } from './loca
 export { readToEnd } from './read-to-end.js';
 export { CatchUp, endOffsetsNow, joinedReader, type CatchingUpReader } from './catch-up.js';
 export { START_UP_BACKOFF, backoffDelay, errorSummary, withRetries, type Backoff, type RetryOptions } from './with-retries.js';
+export { DebugRequestLogs } from './request-logs.js';
