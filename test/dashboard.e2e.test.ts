@@ -153,6 +153,8 @@ describe.skipIf(executablePath === undefined)('dashboard in a real browser', () 
     const answer = (await (await fetch(`${serving.url}/v1/recommendations?userId=${userId}&k=10&variant=ladder`)).json()) as { historyLength: number; items: { itemId: string }[] };
     expect(answer.historyLength).toBe(1);
     expect(answer.items.map((i) => i.itemId)).not.toContain(clicked);
+    // The user who just clicked is now the first of the explorer's picks.
+    await page.waitForFunction((id: string) => document.querySelector('#users option')?.getAttribute('value') === id, { timeout: 5_000 }, userId);
 
     mkdirSync(fileURLToPath(new URL('../docs/', import.meta.url)), { recursive: true });
     // Past the lists' one-second "changed" highlight, so the screenshot shows the page at rest.

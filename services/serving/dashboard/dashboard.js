@@ -127,6 +127,14 @@ function renderCharts(state) {
   }
 }
 
+// The explorer's picks: the replica's most recently active users, as options of the user field.
+function renderUsers(users) {
+  const list = document.querySelector('#users');
+  if (list.dataset.users === users.join('\n')) return;
+  list.dataset.users = users.join('\n');
+  list.replaceChildren(...users.map((user) => Object.assign(document.createElement('option'), { value: user })));
+}
+
 async function poll() {
   const status = document.querySelector('#status');
   try {
@@ -137,6 +145,7 @@ async function poll() {
     variants = state.variants;
     renderVariants(state.variants);
     renderCharts(state);
+    renderUsers(state.users);
     status.textContent = `live · ${state.variants.length} variant${state.variants.length === 1 ? '' : 's'} · ${new Date(state.now).toLocaleTimeString()}`;
     status.className = 'muted';
     // The first answer (or a new variant) is when the explorer learns which lists to show.

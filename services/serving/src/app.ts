@@ -121,7 +121,7 @@ export async function buildApp(deps: ServingDeps): Promise<FastifyInstance> {
   if (deps.items !== undefined) await app.register(itemRoutes, { directory, topic: deps.items.topic, producer: deps.producer, adminToken: deps.adminToken });
   await app.register(eventRoutes);
   await app.register(modelRoutes, { adminToken: deps.adminToken, rollback: deps.rollback });
-  await app.register(dashboardRoutes);
+  await app.register(dashboardRoutes, { history: deps.history });
 
   deps.metrics.observe({ historyUsers: () => deps.history.users, historyEvents: () => deps.history.events, popularityItems: () => deps.popularity.size });
   for (const variant of deps.models.variants()) deps.metrics.liveVersion.set({ variant }, deps.models.current(variant)?.meta.version ?? 0);

@@ -80,4 +80,17 @@ describe('dashboard', () => {
     const series = (await dashboard()).traffic.series;
     expect(Math.min(...series.map((p) => p.requestsPerSecond))).toBeLessThan(1);
   });
+
+  it("offers the explorer this replica's most recently active users, most recent first", async () => {
+    const { history } = file.h;
+    for (const [user, item] of [
+      ['picked-a', 'item-1'],
+      ['picked-b', 'item-2'],
+      ['picked-a', 'item-3'],
+    ] as const)
+      history.append(user, item);
+    const users = (await dashboard()).users;
+    expect(users.slice(0, 2)).toEqual(['picked-a', 'picked-b']);
+    expect(users.length).toBeLessThanOrEqual(20);
+  });
 });

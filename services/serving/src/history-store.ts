@@ -38,6 +38,12 @@ export class HistoryStore {
     return [...(this.#users.get(userId) ?? [])];
   }
 
+  /** The `limit` most recently active users, most recent first (for the dashboard's explorer). */
+  recentUsers(limit: number): string[] {
+    const users = [...this.#users.keys()];
+    return users.slice(Math.max(0, users.length - limit)).reverse();
+  }
+
   get users(): number {
     return this.#users.size;
   }

@@ -2,6 +2,7 @@ import { fileURLToPath } from 'node:url';
 import fastifyStatic from '@fastify/static';
 import type { FastifyPluginAsync } from 'fastify';
 import { FigureSeries, TrafficSeries } from '../dashboard-series.js';
+import type { HistoryStore } from '../history-store.js';
 import { dashboardResponseSchema, type DashboardResponse } from '../schemas/dashboard.js';
 
 /** The page's files: beside src/ and dist/ alike, so the same URL resolves from source and build. */
@@ -10,7 +11,12 @@ const ASSETS_DIR = fileURLToPath(new URL('../../dashboard/', import.meta.url));
 export interface DashboardRoutesOptions {
   /** How often the series read the registry and the counters; the page polls about as often. */
   sampleEveryMs?: number;
+  /** The histories this replica keeps: the explorer offers their most recent users to pick from. */
+  history?: HistoryStore;
 }
+
+/** How many recently active users the explorer offers. */
+const EXPLORER_USERS = 20;
 
 function sumByVariant(values: ReadonlyArray<{ labels: Record<string, string | number | undefined>; value: number }>): Map<string, number> {
   const sums = new Map<string, number>();
@@ -77,6 +83,7 @@ export const dashboardRoutes: FastifyPluginAsync<DashboardRoutesOptions> = async
           ];
         }),
         traffic: { series: traffic.points() },
+        users: options.history?.recentUsers(EXPLORER_USERS) ?? [],
       };
     },
   );

@@ -26,7 +26,7 @@ const trafficPointSchema = {
 
 export const dashboardResponseSchema = {
   type: 'object',
-  required: ['now', 'variants', 'traffic'],
+  required: ['now', 'variants', 'traffic', 'users'],
   additionalProperties: false,
   properties: {
     now: { type: 'number' },
@@ -57,6 +57,7 @@ export const dashboardResponseSchema = {
       additionalProperties: false,
       properties: { series: { type: 'array', items: trafficPointSchema, description: 'One point per second, oldest first (the last two minutes).' } },
     },
+    users: { type: 'array', items: { type: 'string' }, description: "The most recently active users of this replica's histories, most recent first (the explorer's picks)." },
   },
 } as const;
 
@@ -78,4 +79,5 @@ export interface DashboardResponse {
   now: number;
   variants: DashboardVariant[];
   traffic: { series: Array<{ at: number; requestsPerSecond: number; eventsPerSecond: number; p99Ms: number | null }> };
+  users: string[];
 }
