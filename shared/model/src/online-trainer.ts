@@ -31,7 +31,10 @@ import { type GateConfig, type GateDecision, pairedRankingNoise, validateCandida
  *
  * Loss: sampled softmax over the batch's targets plus `negatives` catalogue items drawn
  * uniformly by NegativeSampler (BPR with one negative learns far slower per step, and a softmax
- * is what ranking by score rewards). Optimiser: Adam over exactly `method.trainableVariables()`.
+ * is what ranking by score rewards), leaving out of each example's softmax the user's own items
+ * and their other clicks in the batch (negativeMask). Scores add the co-visit memory the trainer
+ * counts from the stream (co-visit-memory.ts), in ranking and in the loss alike.
+ * Optimiser: Adam over exactly `method.trainableVariables()`.
  */
 export interface TrainingExample {
   userId: string;
