@@ -12,9 +12,8 @@ export interface CoVisitOptions {
   maxPairs?: number;
 }
 
-// About 55 bytes a pair (index and entry arrays at their growth slack): 2 million pairs is
-// ~110 MB. MovieLens latest-small's 100,836 ratings make 4.9 million (3.4 million in the 70 %
-// the backbone is pretrained on).
+// A pair costs an index slot (8 + 4 bytes) and an entry (4 + 4 + 4), each array with up to 2x
+// growth slack: 2 million pairs are of the order of 100 MB. `pairCount` says what a log makes.
 export const DEFAULT_CO_VISITS = { window: 50, recent: 10, maxPairs: 2_000_000 } as const;
 
 /** A few scored slots, best first: what a history's co-visits say, kept short. */

@@ -7,8 +7,8 @@ import { CoVisits } from '../co-visits.js';
 import { SERVING_PROTOCOL, describeProtocol, exclusionFor, rankTarget } from '../evaluation/protocol.js';
 import { RankingAccumulator } from '../ranking-metrics.js';
 import { UserHistories } from '../user-histories.js';
-import { intOption, parseCli, readCliEnvironment, runCli } from './cli-config.js';
-import { defaultBackboneDir, loadSplit } from './dataset-split.js';
+import { parseCli, readCliEnvironment, runCli } from './cli-config.js';
+import { loadStreamPrefix } from './dataset-split.js';
 import { loadOrPretrain } from './pretrain-command.js';
 
 /**
@@ -39,11 +39,7 @@ runCli(async () => {
   );
   const env = readCliEnvironment();
   await initBackend(env.backend === undefined ? {} : { preferred: env.backend });
-  const data = String(args.data);
-  const backboneDir = typeof args.backbone === 'string' ? args.backbone : defaultBackboneDir(data);
-  const loaded = await loadSplit(data);
-  const events = intOption(args['stream-events'], 'stream-events', 3000);
-  const split = { ...loaded, stream: loaded.stream.slice(0, events) };
+  const { split, events, backboneDir } = await loadStreamPrefix(args, 3000);
   const { backbone, itemIds } = await loadOrPretrain(split, backboneDir, env);
   const slotOf = new Map(itemIds.map((id, i) => [id, i + FIRST_ITEM_ID]));
   const numSlots = itemIds.length + FIRST_ITEM_ID;

@@ -1,8 +1,8 @@
 import { writeFile } from 'node:fs/promises';
 import { replayBaselines } from '../evaluation/prequential-baselines.js';
 import { SERVING_PROTOCOL, describeProtocol } from '../evaluation/protocol.js';
-import { intOption, parseCli, readCliEnvironment, runCli } from './cli-config.js';
-import { defaultBackboneDir, loadSplit } from './dataset-split.js';
+import { parseCli, readCliEnvironment, runCli } from './cli-config.js';
+import { loadStreamPrefix } from './dataset-split.js';
 import { DEFAULT_EVAL_SETTINGS, type EvalSettings, evaluateMethod } from './eval-method.js';
 import { loadOrPretrain } from './pretrain-command.js';
 
@@ -36,11 +36,7 @@ runCli(async () => {
     USAGE,
   );
   const env = readCliEnvironment();
-  const data = String(args.data);
-  const backboneDir = typeof args.backbone === 'string' ? args.backbone : defaultBackboneDir(data);
-  const loaded = await loadSplit(data);
-  const events = intOption(args['stream-events'], 'stream-events', 4000);
-  const split = { ...loaded, stream: loaded.stream.slice(0, events) };
+  const { split, events, backboneDir } = await loadStreamPrefix(args, 4000);
   (await loadOrPretrain(split, backboneDir, env)).backbone.dispose();
   const settings: EvalSettings = { ...DEFAULT_EVAL_SETTINGS, window: Math.max(100, Math.floor(events / 8)) };
   const baselines = replayBaselines(split.pretrain, split.stream, { window: settings.window });

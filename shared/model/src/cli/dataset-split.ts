@@ -1,5 +1,6 @@
 import { basename } from 'node:path';
 import { type DriftEvent, type Interaction, type ItemMetadata, loadDataset, timeSplit } from '@reco/data';
+import { intOption } from './cli-config.js';
 
 /**
  * What the CLIs train on: the part of the log before the stream (for the backbone) and the
@@ -25,6 +26,19 @@ export async function loadSplit(spec: string, pretrainFraction = DEFAULT_PRETRAI
   }
   const { before, after } = timeSplit(dataset.interactions, { fraction: pretrainFraction });
   return { name: dataset.name, pretrain: before, stream: after, drifts: [], ...(dataset.items === undefined ? {} : { items: dataset.items }) };
+}
+
+/**
+ * What the ablation CLIs share: the data set of `--data`, its stream cut to the first
+ * `--stream-events` (default `defaultEvents`), and the backbone folder (`--backbone`, else the
+ * data set's default).
+ */
+export async function loadStreamPrefix(args: { data?: unknown; backbone?: unknown; 'stream-events'?: unknown }, defaultEvents: number): Promise<{ split: DatasetSplit; events: number; backboneDir: string }> {
+  const data = String(args.data);
+  const backboneDir = typeof args.backbone === 'string' ? args.backbone : defaultBackboneDir(data);
+  const loaded = await loadSplit(data);
+  const events = intOption(args['stream-events'] as string | undefined, 'stream-events', defaultEvents);
+  return { split: { ...loaded, stream: loaded.stream.slice(0, events) }, events, backboneDir };
 }
 
 /** Default checkpoint folder for a data set: `.cache/backbones/<name>`. */
