@@ -43,6 +43,9 @@ export class CoVisits {
   private counts = new Float32Array(1024);
   /** Zero between calls of `top`, which accumulates into it. */
   private scratch = new Float32Array(0);
+  /** Per slot, the last call that saw it: which items a window already paired or voted, without a Set per call. */
+  private seen = new Int32Array(1024);
+  private stamp = 0;
 
   constructor(options: CoVisitOptions = {}) {
     this.window = options.window ?? DEFAULT_CO_VISITS.window;
@@ -76,11 +79,11 @@ export class CoVisits {
   /** Counts one click: `target` co-occurs with each distinct item of the last `window` of `history`. */
   learn(history: readonly number[], target: number): void {
     const from = Math.max(0, history.length - this.window);
-    const paired = new Set<number>();
+    const stamp = this.nextStamp(history, from);
     for (let i = from; i < history.length; i++) {
       const a = history[i] as number;
-      if (a === target || paired.has(a)) continue;
-      paired.add(a);
+      if (a === target || this.seen[a] === stamp) continue;
+      this.seen[a] = stamp;
       this.pairs.add(a, target);
       this.pairs.add(target, a);
     }
@@ -95,7 +98,7 @@ export class CoVisits {
 
   /** Halves every count and drops the pairs that fall below one (see `maxPairs`). */
   private halve(): void {
-    const kept = new PairCounts();
+    const kept = new PairCounts(this.pairs.size / 2);
     for (let a = 0; a < this.counts.length; a++) {
       this.pairs.forEachOf(a, (b, c) => {
         if (c >= 2) kept.add(a, b, c / 2);
@@ -135,13 +138,29 @@ export class CoVisits {
     return out;
   }
 
+  /** A fresh mark for one pass over history[from..], `seen` grown to cover its slots. */
+  private nextStamp(history: readonly number[], from: number): number {
+    let top = 0;
+    for (let i = from; i < history.length; i++) top = Math.max(top, history[i] as number);
+    if (top >= this.seen.length) {
+      const grown = new Int32Array(Math.max(top + 1, this.seen.length * 2));
+      grown.set(this.seen);
+      this.seen = grown;
+    }
+    if (this.stamp === 0x7fffffff) {
+      this.seen.fill(0);
+      this.stamp = 0;
+    }
+    return ++this.stamp;
+  }
+
   private visit(history: readonly number[], add: (slot: number, sim: number) => void): void {
     const from = Math.max(0, history.length - this.recentCount);
-    const voted = new Set<number>();
+    const stamp = this.nextStamp(history, from);
     for (let i = from; i < history.length; i++) {
       const a = history[i] as number;
-      if (voted.has(a)) continue;
-      voted.add(a);
+      if (this.seen[a] === stamp) continue;
+      this.seen[a] = stamp;
       const na = this.count(a);
       if (na === 0) continue;
       this.pairs.forEachOf(a, (b, c) => add(b, c / Math.sqrt(na * Math.max(this.count(b), 1))));

@@ -8,13 +8,31 @@
  * chained per first item (`next`) so a row is walked without touching the others.
  */
 export class PairCounts {
-  private keys = new Float64Array(1 << 12).fill(-1);
-  private slots = new Int32Array(1 << 12);
-  private entryItem = new Int32Array(1 << 10);
-  private entryCount = new Float32Array(1 << 10);
-  private entryNext = new Int32Array(1 << 10);
+  // The index: open addressing over (first, second) with linear probing; -1 in `keyA` is empty.
+  private keyA: Int32Array;
+  private keyB: Int32Array;
+  private slots: Int32Array;
+  /** 32 - log2(index size): the hash's top bits pick the index slot (Fibonacci hashing). */
+  private shift: number;
+  private entryItem: Int32Array;
+  private entryCount: Float32Array;
+  private entryNext: Int32Array;
   private heads = new Int32Array(1 << 10).fill(-1);
   private entries = 0;
+
+  /** `expected`: pairs to make room for at once (a copy being rebuilt knows its size). */
+  constructor(expected = 0) {
+    let bits = 12;
+    while (1 << bits < expected * 2) bits++;
+    this.keyA = new Int32Array(1 << bits).fill(-1);
+    this.keyB = new Int32Array(1 << bits);
+    this.slots = new Int32Array(1 << bits);
+    this.shift = 32 - bits;
+    const entries = Math.max(1 << 10, expected);
+    this.entryItem = new Int32Array(entries);
+    this.entryCount = new Float32Array(entries);
+    this.entryNext = new Int32Array(entries);
+  }
 
   /** Distinct pairs held. */
   get size(): number {
@@ -22,25 +40,25 @@ export class PairCounts {
   }
 
   add(a: number, b: number, amount = 1): void {
-    const key = pairKey(a, b);
-    let h = this.find(key);
-    if (this.keys[h] !== key) {
-      if ((this.entries + 1) * 2 > this.keys.length) {
+    checkPair(a, b);
+    let h = this.find(a, b);
+    if (this.keyA[h] !== a) {
+      if ((this.entries + 1) * 2 > this.keyA.length) {
         this.growIndex();
-        h = this.find(key);
+        h = this.find(a, b);
       }
-      const e = this.newEntry(a, b);
-      this.keys[h] = key;
-      this.slots[h] = e;
+      this.keyA[h] = a;
+      this.keyB[h] = b;
+      this.slots[h] = this.newEntry(a, b);
     }
     const e = this.slots[h] as number;
     this.entryCount[e] = (this.entryCount[e] as number) + amount;
   }
 
   get(a: number, b: number): number {
-    const key = pairKey(a, b);
-    const h = this.find(key);
-    return this.keys[h] === key ? (this.entryCount[this.slots[h] as number] as number) : 0;
+    checkPair(a, b);
+    const h = this.find(a, b);
+    return this.keyA[h] === a ? (this.entryCount[this.slots[h] as number] as number) : 0;
   }
 
   /** Calls `visit(b, count)` for every pair (a, b) held. */
@@ -49,13 +67,17 @@ export class PairCounts {
     for (let e = this.heads[a] as number; e >= 0; e = this.entryNext[e] as number) visit(this.entryItem[e] as number, this.entryCount[e] as number);
   }
 
-  private find(key: number): number {
-    const mask = this.keys.length - 1;
-    // Multiplicative hashing of the 53-bit key folded to 32 bits; linear probing.
-    let h = Math.imul((key % 4294967296) ^ Math.floor(key / 4294967296), 0x9e3779b1) & mask;
+  /** The index slot holding (a, b), or the empty slot where it would go. */
+  private find(a: number, b: number): number {
+    const mask = this.keyA.length - 1;
+    // Both items mixed into 32 bits, then the product's top bits: the low bits of a
+    // multiplicative hash depend only on the key's low bits, and item ids share those.
+    let x = (Math.imul(a, 0x9e3779b1) + b) | 0;
+    x = Math.imul(x ^ (x >>> 15), 0x85ebca6b);
+    let h = Math.imul(x ^ (x >>> 13), 0x9e3779b1) >>> this.shift;
     for (;;) {
-      const k = this.keys[h] as number;
-      if (k === key || k === -1) return h;
+      const k = this.keyA[h] as number;
+      if (k === -1 || (k === a && this.keyB[h] === b)) return h;
       h = (h + 1) & mask;
     }
   }
@@ -80,24 +102,26 @@ export class PairCounts {
   }
 
   private growIndex(): void {
-    const oldKeys = this.keys;
-    const oldSlots = this.slots;
-    this.keys = new Float64Array(oldKeys.length * 2).fill(-1);
-    this.slots = new Int32Array(oldKeys.length * 2);
-    for (let i = 0; i < oldKeys.length; i++) {
-      const key = oldKeys[i] as number;
-      if (key === -1) continue;
-      const h = this.find(key);
-      this.keys[h] = key;
+    const [oldA, oldB, oldSlots] = [this.keyA, this.keyB, this.slots];
+    this.keyA = new Int32Array(oldA.length * 2).fill(-1);
+    this.keyB = new Int32Array(oldA.length * 2);
+    this.slots = new Int32Array(oldA.length * 2);
+    this.shift--;
+    for (let i = 0; i < oldA.length; i++) {
+      const a = oldA[i] as number;
+      if (a === -1) continue;
+      const b = oldB[i] as number;
+      const h = this.find(a, b);
+      this.keyA[h] = a;
+      this.keyB[h] = b;
       this.slots[h] = oldSlots[i] as number;
     }
   }
 }
 
-/** Slots stay far below 2^26, so the pair fits a double's 53-bit integer range exactly. */
-function pairKey(a: number, b: number): number {
+/** Items are vocabulary slots, far below 2^26: anything else is a caller's bug. */
+function checkPair(a: number, b: number): void {
   if (!(a >= 0 && b >= 0 && a < 2 ** 26 && b < 2 ** 26)) throw new RangeError(`pair (${a}, ${b}) is outside [0, 2^26)`);
-  return a * 2 ** 26 + b;
 }
 
 function grown<T extends Int32Array | Float32Array>(array: T, size: number): T {
