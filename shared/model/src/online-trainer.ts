@@ -12,7 +12,7 @@ import { type PublishPolicy, publishDecision } from './publish-policy.js';
 import { type EvaluationProtocol, SERVING_PROTOCOL, exclusionFor, rankTarget } from './evaluation/protocol.js';
 import { RankingAccumulator } from './ranking-metrics.js';
 import { ReplayBuffer } from './replay-buffer.js';
-import { type CandidateSet, type LossExtras, candidateSet, negativeMask, sampledSoftmaxLoss } from './sampled-softmax-loss.js';
+import { type CandidateSet, type LossExtras, candidateSet, negativeMask, sampledSoftmaxLoss, sampledSoftmaxLossAt } from './sampled-softmax-loss.js';
 import { prepareExamples } from './example-inputs.js';
 import { registerGradients } from './gradients.js';
 import { UserHistories } from './user-histories.js';
@@ -348,20 +348,44 @@ export class OnlineTrainer {
   /** Each example's full-ranking rank under the protocol, scored by `method` in chunks of 128. */
   private async rank(method: AdaptationMethod, examples: readonly TrainingExample[]): Promise<number[]> {
     const ranks: number[] = [];
+    for (let start = 0; start < examples.length; start += 128) {
+      const chunk = examples.slice(start, start + 128);
+      const h = await this.userStates(method, chunk);
+      try {
+        ranks.push(...(await this.rankAt(method, chunk, h)));
+      } finally {
+        h.dispose();
+      }
+    }
+    return ranks;
+  }
+
+  /** `method`'s user states [examples, d]: one forward, which the loss and the ranking can share. */
+  private async userStates(method: AdaptationMethod, examples: readonly TrainingExample[]): Promise<tf.Tensor2D> {
+    const input = await prepareExamples(method, examples, true);
+    try {
+      return tf.tidy(() => method.userState(input));
+    } finally {
+      input.dispose();
+    }
+  }
+
+  /** The ranks of examples whose user states `h` are already computed, scored 128 rows at a time. */
+  private async rankAt(method: AdaptationMethod, examples: readonly TrainingExample[], h: tf.Tensor2D): Promise<number[]> {
+    const ranks: number[] = [];
     const slots = method.catalogue.numSlots;
     const weight = await memoryWeight(method);
     for (let start = 0; start < examples.length; start += 128) {
-      const chunk = examples.slice(start, start + 128);
-      const input = await prepareExamples(method, chunk, true);
-      const scores = tf.tidy(() => method.scores(input));
-      input.dispose();
+      const rows = Math.min(128, examples.length - start);
+      const scores = tf.tidy(() => method.scoresAt(rows === examples.length ? h : tf.slice(h, [start, 0], [rows, -1])));
       const data = (await scores.data()) as Float32Array;
       scores.dispose();
-      chunk.forEach((e, row) => {
+      for (let row = 0; row < rows; row++) {
+        const e = examples[start + row] as TrainingExample;
         const own = data.subarray(row * slots, (row + 1) * slots);
         addMemory(own, e.memory, weight);
         ranks.push(rankTarget(own, e.target, this.excludedFor(e)));
-      });
+      }
     }
     return ranks;
   }
@@ -442,32 +466,29 @@ export class OnlineTrainer {
     });
   }
 
-  /** Mean sampled-softmax loss on the rolling holdout, with negatives fixed by `negativesSeed`. */
-  async holdoutLoss(method: AdaptationMethod = this.method, negativesSeed = 0): Promise<number> {
-    if (this.holdout.length === 0) return Number.NaN;
+  /**
+   * What the gate reads of `method` on the rolling holdout, from one forward: the mean
+   * sampled-softmax loss (negatives fixed by `negativesSeed`, the same for candidate and live)
+   * and HR@10/NDCG@10 under the protocol (full ranking) with each example's rank.
+   */
+  private async holdoutFigures(method: AdaptationMethod, negativesSeed: number): Promise<{ loss: number; ranking: { hr10: number; ndcg10: number; ranks: number[] } }> {
     const sampler = new NegativeSampler({ rng: createRng(negativesSeed), numSlots: this.method.catalogue.numSlots, firstValidSlot: FIRST_ITEM_ID });
     const targets = this.holdout.map((e) => e.target);
     const candidates = candidateSet(targets, sampler.sample(this.options.negatives, new Set(targets)));
-    const input = await prepareExamples(method, this.holdout, false);
+    const h = await this.userStates(method, this.holdout);
     try {
       const extras = this.lossExtras(this.holdout, candidates);
-      const loss = tf.tidy(() => sampledSoftmaxLoss(method, input, candidates, extras));
-      const value = (await loss.data())[0] ?? Number.NaN;
-      loss.dispose();
-      return value;
+      const lossTensor = tf.tidy(() => sampledSoftmaxLossAt(method, h, candidates, extras));
+      const loss = (await lossTensor.data())[0] ?? Number.NaN;
+      lossTensor.dispose();
+      const ranks = await this.rankAt(method, this.holdout, h);
+      const accumulator = new RankingAccumulator('full');
+      for (const rank of ranks) accumulator.add(rank);
+      const { hr10, ndcg10 } = accumulator.summary();
+      return { loss, ranking: { hr10, ndcg10, ranks } };
     } finally {
-      input.dispose();
+      h.dispose();
     }
-  }
-
-  /** HR@10 and NDCG@10 of `method` on the rolling holdout under the protocol (full ranking), and each example's rank. */
-  async holdoutRanking(method: AdaptationMethod = this.method): Promise<{ hr10: number; ndcg10: number; ranks: number[] } | null> {
-    if (this.holdout.length === 0) return null;
-    const accumulator = new RankingAccumulator('full');
-    const ranks = await this.rank(method, this.holdout);
-    for (const rank of ranks) accumulator.add(rank);
-    const { hr10, ndcg10 } = accumulator.summary();
-    return { hr10, ndcg10, ranks };
   }
 
   /** The current parameters as a snapshot (not validated, not counted as published). */
@@ -538,10 +559,12 @@ export class OnlineTrainer {
     const seed = this.holdoutRng.int(2 ** 31);
     // An empty holdout (right after a start) has no loss to judge: the gate then checks weights only.
     const judged = this.holdout.length > 0;
-    const candidateLoss = judged ? await this.holdoutLoss(this.method, seed) : null;
-    const liveLoss = this.live === null || !judged ? null : await this.holdoutLoss(this.live, seed);
-    const candidateRanking = judged ? await this.holdoutRanking(this.method) : null;
-    const liveRanking = this.live === null || !judged ? null : await this.holdoutRanking(this.live);
+    const candidate = judged ? await this.holdoutFigures(this.method, seed) : null;
+    const live = this.live === null || !judged ? null : await this.holdoutFigures(this.live, seed);
+    const candidateLoss = candidate?.loss ?? null;
+    const liveLoss = live?.loss ?? null;
+    const candidateRanking = candidate?.ranking ?? null;
+    const liveRanking = live?.ranking ?? null;
     const serialized = await this.method.serialize();
     const noise = candidateRanking !== null && liveRanking !== null ? pairedRankingNoise(candidateRanking.ranks, liveRanking.ranks) : null;
     const decision = validateCandidate(

@@ -86,11 +86,15 @@ const MASKED_LOGIT = -1e9;
  * Call inside `minimize` or `tidy`.
  */
 export function sampledSoftmaxLoss(method: AdaptationMethod, input: PreparedInput, candidates: CandidateSet, extras: LossExtras = {}): tf.Scalar {
-  const h = method.userState(input);
+  return sampledSoftmaxLossAt(method, method.userState(input), candidates, extras);
+}
+
+/** The same loss from user states [B, d] already computed by `method.userState`. */
+export function sampledSoftmaxLossAt(method: AdaptationMethod, h: tf.Tensor2D, candidates: CandidateSet, extras: LossExtras = {}): tf.Scalar {
   const slots = tf.tensor1d(candidates.slots, 'int32');
   const rows = embeddingLookup(method.itemTable(), slots) as tf.Tensor2D;
   const bias = tf.reshape(embeddingLookup(tf.reshape(method.itemBias(), [-1, 1]), slots), [-1]);
-  const shape: [number, number] = [input.batchSize, candidates.slots.length];
+  const shape: [number, number] = [h.shape[0], candidates.slots.length];
   let logits = tf.add<tf.Tensor2D>(matMul(h, tf.transpose(rows)), bias);
   if (extras.memory !== undefined) logits = tf.add(logits, tf.mul(tf.tensor2d(extras.memory, shape), method.coVisitWeight()));
   if (extras.mask !== undefined) logits = tf.add(logits, tf.tensor2d(Float32Array.from(extras.mask, (m) => (m === 0 ? 0 : MASKED_LOGIT)), shape));

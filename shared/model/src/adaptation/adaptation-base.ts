@@ -114,7 +114,10 @@ export abstract class AdaptationBase implements AdaptationMethod {
   }
 
   scores(input: PreparedInput): tf.Tensor2D {
-    const h = this.userState(input);
+    return this.scoresAt(this.userState(input));
+  }
+
+  scoresAt(h: tf.Tensor2D): tf.Tensor2D {
     const logits = tf.add(matMul(h, tf.transpose(this.itemTable())), this.itemBias());
     const mask = new Float32Array(this.catalogue.numSlots);
     mask[PAD_ID] = -Infinity;

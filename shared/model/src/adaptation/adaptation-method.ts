@@ -76,6 +76,8 @@ export interface AdaptationMethod {
   coVisitWeight(): tf.Tensor1D;
   /** The model's scores [B, numSlots] without the memory term; PAD and UNK slots are -Infinity. Call inside tidy. */
   scores(input: PreparedInput): tf.Tensor2D;
+  /** `scores` from user states [B, d] already computed by `userState` (one forward, several uses). Call inside tidy. */
+  scoresAt(h: tf.Tensor2D): tf.Tensor2D;
   serialize(): Promise<SerializedAdaptation>;
   /** Replaces the parameters with a snapshot's, after checking names, shapes and finiteness. */
   load(snapshot: SerializedAdaptation): void;
