@@ -8,7 +8,7 @@ import { matMul } from './matmul.js';
  * backbone as the evaluation protocol's batch ranker, with no adaptation.
  */
 export function backboneRanker(backbone: Backbone) {
-  const { maxLen, dim } = backbone.config;
+  const { maxLen } = backbone.config;
   return (histories: readonly (readonly number[])[]): Float32Array[] => {
     const n = histories.length;
     const ids = new Int32Array(n * maxLen).fill(PAD_ID);
@@ -17,8 +17,7 @@ export function backboneRanker(backbone: Backbone) {
       ids.set(h, row * maxLen + maxLen - h.length);
     });
     const scores = tf.tidy(() => {
-      const { hidden } = backbone.forward(tf.tensor2d(ids, [n, maxLen], 'int32'));
-      const h = tf.reshape<tf.Rank.R2>(tf.slice(hidden, [0, maxLen - 1, 0], [n, 1, dim]), [n, dim]);
+      const h = backbone.lastStates(tf.tensor2d(ids, [n, maxLen], 'int32')).userState;
       return matMul(h, tf.transpose(backbone.weight('item_embedding') as tf.Tensor2D));
     });
     const data = scores.dataSync() as Float32Array;

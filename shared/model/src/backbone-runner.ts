@@ -46,9 +46,8 @@ export class TfjsBackboneRunner implements BackboneRunner {
     const { batchSize } = batch;
     const outputs = tf.tidy(() => {
       const ids = tf.tensor2d(batch.ids, [batchSize, batch.maxLen], 'int32');
-      const { hidden, blockOutputs } = this.backbone.forward(ids, {}, { releaseIntermediates: true });
-      const last = (x: tf.Tensor3D): tf.Tensor2D => tf.reshape(tf.slice(x, [0, this.maxLen - 1, 0], [batchSize, 1, this.dim]), [batchSize, this.dim]);
-      return [last(hidden), ...blockOutputs.map(last)];
+      const { userState, blockOutputs } = this.backbone.lastStates(ids, {}, { releaseIntermediates: true });
+      return [userState, ...blockOutputs];
     });
     try {
       const arrays = await Promise.all(outputs.map((t) => t.data() as Promise<Float32Array>));

@@ -10,7 +10,7 @@ import {
   validateBackboneConfig,
 } from './backbone-config.js';
 import type { BackboneModifiers } from './backbone-modifiers.js';
-import { type AttentionWeights, causalPaddingMask, multiHeadAttention } from './causal-attention.js';
+import { type AttentionWeights, causalPaddingMask, lastRows, multiHeadAttention } from './causal-attention.js';
 import { embeddingLookup } from './embedding-lookup.js';
 import { matMul } from './matmul.js';
 
@@ -20,6 +20,14 @@ export interface BackboneOutput {
   hidden: tf.Tensor3D;
   /** The residual stream after each block [B, L, d] (the ladder's inputs). */
   blockOutputs: tf.Tensor3D[];
+}
+
+/** What a forward gives at each sequence's last position, every tensor [B, d]. */
+export interface LastStates {
+  /** Final-LayerNorm output: the user state. */
+  userState: tf.Tensor2D;
+  /** The residual stream after each block (the ladder's inputs). */
+  blockOutputs: tf.Tensor2D[];
 }
 
 /**
@@ -98,15 +106,34 @@ export class Backbone {
   }
 
   /**
-   * One forward over left-padded ids [B, L] (int32; 0 = padding). Call inside `tf.tidy`.
-   * `modifiers` is how every adaptation method changes the computation (see backbone-modifiers).
+   * One forward over left-padded ids [B, L] (int32; 0 = padding), every position. Call inside
+   * `tf.tidy`. `modifiers` is how every adaptation method changes the computation (see
+   * backbone-modifiers).
    */
   forward(ids: tf.Tensor2D, modifiers: BackboneModifiers = {}, options: { releaseIntermediates?: boolean } = {}): BackboneOutput {
+    const { rows, blockRows, batch, len } = this.run(ids, modifiers, options.releaseIntermediates === true, false);
+    const d = this.config.dim;
+    return { hidden: tf.reshape<tf.Rank.R3>(rows, [batch, len, d]), blockOutputs: blockRows.map((x) => tf.reshape<tf.Rank.R3>(x, [batch, len, d])) };
+  }
+
+  /**
+   * The forward's last position only, which is all a user state needs: the last block runs its
+   * queries, feed-forward and final LayerNorm on that one row (keys and values still come from
+   * every position), so it costs a fiftieth of a full block at maxLen 50. The figures equal
+   * `forward`'s last rows. Call inside `tf.tidy`.
+   */
+  lastStates(ids: tf.Tensor2D, modifiers: BackboneModifiers = {}, options: { releaseIntermediates?: boolean } = {}): LastStates {
+    const { rows, blockRows, batch, len } = this.run(ids, modifiers, options.releaseIntermediates === true, true);
+    const last = this.config.blocks - 1;
+    return { userState: rows, blockOutputs: blockRows.map((x, b) => (b === last ? x : lastRows(x, batch, len))) };
+  }
+
+  /** The forward; with `lastOnly` the last block (and so the result) holds each sequence's last row only, [B, d]. */
+  private run(ids: tf.Tensor2D, modifiers: BackboneModifiers, release: boolean, lastOnly: boolean) {
     this.checkAlive();
     // Inference only: each block in its own tidy, so a block's activations are freed as soon as
     // its output exists (the frozen runner's peak memory drops from all blocks' to one block's).
     // Under a gradient tape that would free what backprop needs, so it is refused there.
-    const release = options.releaseIntermediates === true;
     if (release && tf.engine().state.activeTape != null) throw new Error('releaseIntermediates is for inference; a gradient tape is recording');
     const { config } = this;
     const [batch, len] = ids.shape;
@@ -125,7 +152,7 @@ export class Backbone {
     let promptState = prompt?.vectors;
     const promptMask = prompt === undefined ? undefined : causalPaddingMask(tf.ones([1, prompt.vectors.shape[0]], 'int32'), PAD_ID);
 
-    const blockOutputs: tf.Tensor3D[] = [];
+    const blockRows: tf.Tensor2D[] = [];
     for (let b = 0; b < config.blocks; b++) {
       const block = this.blockWeights(b, w);
       let memory: { keys: tf.Tensor2D; values: tf.Tensor2D; gate: tf.Tensor1D } | undefined;
@@ -141,12 +168,13 @@ export class Backbone {
         promptState = this.block(b, promptState, 1, prompt.vectors.shape[0], block, promptMask, modifiers);
       }
       const input = x;
-      const run = (): tf.Tensor2D => this.block(b, input, batch, len, block, mask, modifiers, memory);
-      x = release ? tf.tidy(run) : run();
-      blockOutputs.push(tf.reshape<tf.Rank.R3>(x, [batch, len, d]));
+      const lastQueryOnly = lastOnly && b === config.blocks - 1;
+      const step = (): tf.Tensor2D => this.block(b, input, batch, len, block, mask, modifiers, memory, lastQueryOnly);
+      x = release ? tf.tidy(step) : step();
+      blockRows.push(x);
     }
-    const hidden = this.layerNorm(x, w('final_ln.gamma'), w('final_ln.beta'));
-    return { hidden: tf.reshape<tf.Rank.R3>(hidden, [batch, len, d]), blockOutputs };
+    const rows = this.layerNorm(x, w('final_ln.gamma'), w('final_ln.beta'));
+    return { rows, blockRows, batch, len };
   }
 
   dispose(): void {
@@ -189,7 +217,7 @@ export class Backbone {
     };
   }
 
-  /** Pre-LN block on rows x [B*L, d]: x + Attn(LN(x)), then x + FFN(LN(x)). */
+  /** Pre-LN block on rows x [B*L, d]: x + Attn(LN(x)), then x + FFN(LN(x)); [B, d] of the last rows with `lastQueryOnly`. */
   private block(
     b: number,
     x: tf.Tensor2D,
@@ -199,11 +227,12 @@ export class Backbone {
     mask: tf.Tensor4D,
     modifiers: BackboneModifiers,
     memory?: { keys: tf.Tensor2D; values: tf.Tensor2D; gate: tf.Tensor1D },
+    lastQueryOnly = false,
   ): tf.Tensor2D {
     const xn = this.layerNorm(x, wt.ln1Gamma, wt.ln1Beta);
-    let attn = multiHeadAttention(xn, batch, len, this.config.heads, wt.attn, mask, memory);
+    let attn = multiHeadAttention(xn, batch, len, this.config.heads, wt.attn, mask, memory, lastQueryOnly);
     if (modifiers.attentionOutput !== undefined) attn = modifiers.attentionOutput(b, attn);
-    const x1 = tf.add<tf.Tensor2D>(x, attn);
+    const x1 = tf.add<tf.Tensor2D>(lastQueryOnly ? lastRows(x, batch, len) : x, attn);
     const hn = this.layerNorm(x1, wt.ln2Gamma, wt.ln2Beta);
     const inner = gelu(tf.add(matMul(hn, wt.w1), wt.b1));
     let ffn = tf.add<tf.Tensor2D>(matMul(inner as tf.Tensor2D, wt.w2), wt.b2);

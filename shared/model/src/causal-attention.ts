@@ -40,12 +40,20 @@ function splitHeads(x: tf.Tensor2D, batch: number, len: number, heads: number): 
   return tf.reshape(t, [batch * heads, len, dh]);
 }
 
+/** The last position's row of each sequence in x [B*L, d]: [B, d]. */
+export function lastRows(x: tf.Tensor2D, batch: number, len: number): tf.Tensor2D {
+  const d = x.shape[1];
+  return tf.reshape(tf.slice(tf.reshape(x, [batch, len, d]), [0, len - 1, 0], [batch, 1, d]), [batch, d]);
+}
+
 /**
  * Multi-head self-attention over a normalised sequence x [B*L, d] (rows = positions).
  * Returns the output projection [B*L, d]. With `prompt`, every position additionally attends
  * to the prompt's keys in a separate softmax whose result is added per head after scaling by
  * tanh(gate): a second softmax rather than extra keys in the first one, because extra keys
  * would change the normalisation of the original attention even with a closed gate.
+ * With `lastQueryOnly` only each sequence's last position asks (keys and values still come from
+ * every position), and the output is [B, d]: all a user state needs from the last block.
  */
 export function multiHeadAttention(
   x: tf.Tensor2D,
@@ -55,32 +63,37 @@ export function multiHeadAttention(
   w: AttentionWeights,
   mask: tf.Tensor4D,
   prompt?: PromptMemory,
+  lastQueryOnly = false,
 ): tf.Tensor2D {
   const d = x.shape[1];
   const dh = d / heads;
   const scale = 1 / Math.sqrt(dh);
-  const q2 = tf.add<tf.Tensor2D>(matMul(x, w.wq as tf.Tensor2D), w.bq);
+  const queries = lastQueryOnly ? 1 : len;
+  const xq = lastQueryOnly ? lastRows(x, batch, len) : x;
+  const q2 = tf.add<tf.Tensor2D>(matMul(xq, w.wq as tf.Tensor2D), w.bq);
   const k2 = tf.add<tf.Tensor2D>(matMul(x, w.wk as tf.Tensor2D), w.bk);
   const v2 = tf.add<tf.Tensor2D>(matMul(x, w.wv as tf.Tensor2D), w.bv);
-  const q = splitHeads(q2, batch, len, heads);
+  const q = splitHeads(q2, batch, queries, heads);
   const k = splitHeads(k2, batch, len, heads);
   const v = splitHeads(v2, batch, len, heads);
 
-  const logits = tf.reshape(tf.mul(matMul(q, tf.transpose(k, [0, 2, 1])), scale), [batch, heads, len, len]);
-  const probs = tf.reshape<tf.Rank.R3>(tf.softmax(tf.add(logits, mask)), [batch * heads, len, len]);
-  let context = tf.reshape(matMul(probs, v), [batch, heads, len, dh]);
+  // The mask's rows are queries: the last query keeps only its own row.
+  const queryMask = lastQueryOnly ? tf.slice(mask, [0, 0, len - 1, 0], [batch, 1, 1, len]) : mask;
+  const logits = tf.reshape(tf.mul(matMul(q, tf.transpose(k, [0, 2, 1])), scale), [batch, heads, queries, len]);
+  const probs = tf.reshape<tf.Rank.R3>(tf.softmax(tf.add(logits, queryMask)), [batch * heads, queries, len]);
+  let context = tf.reshape(matMul(probs, v), [batch, heads, queries, dh]);
 
   if (prompt !== undefined) {
     const p = prompt.keys.shape[0];
-    // Queries grouped per head: [H, B*L, dh]; prompt keys/values per head: [H, P, dh].
-    const qh = tf.reshape(tf.transpose(tf.reshape(q, [batch, heads, len, dh]), [1, 0, 2, 3]), [heads, batch * len, dh]);
+    // Queries grouped per head: [H, B*Q, dh]; prompt keys/values per head: [H, P, dh].
+    const qh = tf.reshape(tf.transpose(tf.reshape(q, [batch, heads, queries, dh]), [1, 0, 2, 3]), [heads, batch * queries, dh]);
     const kp = tf.transpose<tf.Tensor3D>(tf.reshape(prompt.keys, [p, heads, dh]), [1, 2, 0]);
     const vp = tf.transpose<tf.Tensor3D>(tf.reshape(prompt.values, [p, heads, dh]), [1, 0, 2]);
     const pProbs = tf.softmax(tf.mul(matMul(qh as tf.Tensor3D, kp), scale)) as tf.Tensor3D;
     const pContext = tf.mul(matMul(pProbs, vp), tf.reshape(tf.tanh(prompt.gate), [heads, 1, 1]));
-    context = tf.add(context, tf.transpose(tf.reshape(pContext, [heads, batch, len, dh]), [1, 0, 2, 3]));
+    context = tf.add(context, tf.transpose(tf.reshape(pContext, [heads, batch, queries, dh]), [1, 0, 2, 3]));
   }
 
-  const merged = tf.reshape<tf.Rank.R2>(tf.transpose(context, [0, 2, 1, 3]), [batch * len, d]);
+  const merged = tf.reshape<tf.Rank.R2>(tf.transpose(context, [0, 2, 1, 3]), [batch * queries, d]);
   return tf.add<tf.Tensor2D>(matMul(merged, w.wo as tf.Tensor2D), w.bo);
 }

@@ -23,12 +23,6 @@ export class IdsInput implements PreparedInput {
   }
 }
 
-/** The last position of [B, L, d]: where a left-padded sequence's newest item sits. */
-export function lastPosition(x: tf.Tensor3D): tf.Tensor2D {
-  const [b, l, d] = x.shape;
-  return tf.reshape(tf.slice(x, [0, l - 1, 0], [b, 1, d]), [b, d]);
-}
-
 /**
  * What every method shares: the side parameters, scoring, snapshot (de)serialisation and the
  * bookkeeping of named variables. A subclass creates its variables through `addVariable`
@@ -70,7 +64,7 @@ export abstract class AdaptationBase implements AdaptationMethod {
   /** The user state the frozen backbone (optionally modified) gives for an ids batch. */
   protected backboneState(input: PreparedInput, modifiers?: BackboneModifiers): tf.Tensor2D {
     if (!(input instanceof IdsInput)) throw new Error(`${this.name}: expected an input from its own prepare()`);
-    return lastPosition(this.backbone.forward(input.ids, modifiers).hidden);
+    return this.backbone.lastStates(input.ids, modifiers).userState;
   }
 
   parameterCount(): ParameterCount {

@@ -23,10 +23,11 @@ async function train(name: MethodName, steps: number) {
   const trainer = new OnlineTrainer({ method, backboneId, batchSize: 16, freshPerStep: 16, holdoutEvery: 1_000_000, seed: 2 });
   trainer.seedHistories(fixture.world.pretrainLog);
   const forwardUnderTape: boolean[] = [];
-  const original = backbone.forward.bind(backbone);
-  const spy = vi.spyOn(backbone, 'forward').mockImplementation((ids, modifiers) => {
+  // Every online forward goes through lastStates (the user state is all a click needs).
+  const original = backbone.lastStates.bind(backbone);
+  const spy = vi.spyOn(backbone, 'lastStates').mockImplementation((ids, modifiers, options) => {
     forwardUnderTape.push(tf.engine().state.activeTape !== null && tf.engine().state.activeTape !== undefined);
-    return original(ids, modifiers);
+    return original(ids, modifiers, options);
   });
   const losses: number[] = [];
   try {
