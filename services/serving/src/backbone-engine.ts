@@ -7,6 +7,8 @@ export interface EngineSettings {
   engine: BackboneEngine;
   /** ONNX Runtime intra-op threads per engine call. */
   threads: number;
+  /** RECO_ORT_PROVIDERS: ONNX Runtime execution providers, best first. */
+  providers: readonly string[];
   /** Sequences in the activation cache; 0 turns it off. */
   cacheEntries: number;
   batchMaxSize: number;
@@ -28,7 +30,7 @@ export interface ServingEngine {
  * variant and version: the backbone is shared and never changes.
  */
 export async function startServingEngine(backbone: Backbone, settings: EngineSettings, metrics: ServingMetrics, log: (message: string) => void): Promise<ServingEngine> {
-  const created = await createBackboneRunner(backbone, { engine: settings.engine, threads: settings.threads, log });
+  const created = await createBackboneRunner(backbone, { engine: settings.engine, threads: settings.threads, providers: settings.providers, log });
   metrics.backboneEngine.set({ engine: created.engine }, 1);
   const batching = new BatchingBackboneRunner(created.runner, {
     maxBatch: settings.batchMaxSize,
@@ -47,7 +49,7 @@ export async function startServingEngine(backbone: Backbone, settings: EngineSet
   let ranker: OrtItemRanker | undefined;
   if (created.engine === 'onnx') {
     try {
-      ranker = await OrtItemRanker.create(backbone.config.dim, { threads: settings.threads });
+      ranker = await OrtItemRanker.create(backbone.config.dim, { threads: settings.threads, providers: settings.providers, log });
     } catch (error) {
       log(`ONNX Runtime item ranker unavailable (${String(error)}); ranking in JavaScript`);
     }

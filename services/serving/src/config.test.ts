@@ -38,6 +38,7 @@ describe('serving config', () => {
       RECO_SERVING_WORKERS: '2',
       RECO_BACKBONE_ENGINE: 'tfjs',
       RECO_ORT_THREADS: '2',
+      RECO_ORT_PROVIDERS: 'cuda, CPU',
       RECO_BACKBONE_CACHE_ENTRIES: '0',
       RECO_BATCH_MAX_SIZE: '16',
       RECO_BATCH_MAX_WAIT_MS: '5',
@@ -46,7 +47,7 @@ describe('serving config', () => {
     });
     expect(config).toMatchObject({
       workers: 2,
-      engine: { engine: 'tfjs', threads: 2, cacheEntries: 0, batchMaxSize: 16, batchMaxWaitMs: 5 },
+      engine: { engine: 'tfjs', threads: 2, providers: ['cuda', 'cpu'], cacheEntries: 0, batchMaxSize: 16, batchMaxWaitMs: 5 },
       topicPrefix: 'staging.',
       defaultVariant: 'lora',
       variantSplit: [

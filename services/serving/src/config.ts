@@ -1,7 +1,7 @@
 import { join, resolve } from 'node:path';
 import { readKafkaConfig, readLogSettings, type KafkaConfig, type LogSettings } from '@reco/stream';
 import type { EngineSettings } from './backbone-engine.js';
-import { isBackboneEngine, isBackendName, isInsecureFlag, parseVariants, snapshotTrust, type BackendName, type SnapshotTrust, type VariantSpec } from './model-api.js';
+import { isBackboneEngine, isBackendName, isInsecureFlag, parseOrtProviders, parseVariants, snapshotTrust, type BackendName, type SnapshotTrust, type VariantSpec } from './model-api.js';
 
 export type { VariantSpec };
 
@@ -170,6 +170,7 @@ export function readServingConfig(env: Env): ServingConfig {
     engine: Object.freeze({
       engine,
       threads: integer(env, 'RECO_ORT_THREADS', 1, 1, 64, 'an integer between 1 and 64'),
+      providers: Object.freeze(parseOrtProviders(env.RECO_ORT_PROVIDERS)),
       cacheEntries: integer(env, 'RECO_BACKBONE_CACHE_ENTRIES', 100_000, 0, 10_000_000, 'an integer between 0 (off) and 10,000,000'),
       batchMaxSize: integer(env, 'RECO_BATCH_MAX_SIZE', 64, 1, 4096, 'an integer between 1 and 4096'),
       batchMaxWaitMs: integer(env, 'RECO_BATCH_MAX_WAIT_MS', 2, 0, 1000, 'milliseconds between 0 and 1000'),

@@ -12,7 +12,7 @@ let engine: ServingEngine;
 
 beforeAll(async () => {
   backbone = await tinyBackbone();
-  engine = await startServingEngine(backbone.checkpoint.backbone, { engine: 'auto', threads: 1, cacheEntries: 0, batchMaxSize: 8, batchMaxWaitMs: 1 }, new ServingMetrics({ defaultMetrics: false }), () => undefined);
+  engine = await startServingEngine(backbone.checkpoint.backbone, { engine: 'auto', threads: 1, providers: ['cpu'], cacheEntries: 0, batchMaxSize: 8, batchMaxWaitMs: 1 }, new ServingMetrics({ defaultMetrics: false }), () => undefined);
 });
 
 afterAll(() => {

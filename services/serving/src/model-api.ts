@@ -26,6 +26,7 @@ export {
   loadCheckpoint,
   METHOD_NAMES,
   PAD_ID,
+  parseOrtProviders,
   parseVariants,
   restoreAdaptation,
   saveCheckpoint,

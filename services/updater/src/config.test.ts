@@ -9,10 +9,11 @@ describe('updater config', () => {
     expect(config.variants).toEqual([{ name: 'ladder', method: 'ladder' }]);
     expect(config.training).toMatchObject({ batchSize: 64, publishIntervalMs: 5000, publishMaxSteps: 200 });
     expect(config.groupId).toBe('reco-updater');
-    expect(config).toMatchObject({ backboneEngine: 'auto', ortThreads: 1, backboneCacheEntries: 20_000, shutdownTimeoutMs: 20_000 });
-    expect(readUpdaterConfig({ KAFKA_BROKERS: 'b:9092', RECO_SNAPSHOT_KEY: KEY, RECO_BACKBONE_ENGINE: 'tfjs', RECO_ORT_THREADS: '2', RECO_BACKBONE_CACHE_ENTRIES: '0' })).toMatchObject({
+    expect(config).toMatchObject({ backboneEngine: 'auto', ortThreads: 1, ortProviders: ['cpu'], backboneCacheEntries: 20_000, shutdownTimeoutMs: 20_000 });
+    expect(readUpdaterConfig({ KAFKA_BROKERS: 'b:9092', RECO_SNAPSHOT_KEY: KEY, RECO_BACKBONE_ENGINE: 'tfjs', RECO_ORT_THREADS: '2', RECO_ORT_PROVIDERS: 'cuda,cpu', RECO_BACKBONE_CACHE_ENTRIES: '0' })).toMatchObject({
       backboneEngine: 'tfjs',
       ortThreads: 2,
+      ortProviders: ['cuda', 'cpu'],
       backboneCacheEntries: 0,
     });
     expect(Object.isFrozen(config)).toBe(true);
@@ -28,6 +29,7 @@ describe('updater config', () => {
     [{ PORT: 'http' }, 'PORT must be an integer'],
     [{ RECO_BACKBONE_ENGINE: 'gpu' }, 'RECO_BACKBONE_ENGINE must be one of auto, onnx, tfjs'],
     [{ RECO_ORT_THREADS: '0' }, 'RECO_ORT_THREADS must be an integer'],
+    [{ RECO_ORT_PROVIDERS: 'cuda;cpu' }, 'RECO_ORT_PROVIDERS: "cuda;cpu" is not an execution provider name'],
     [{ RECO_SHUTDOWN_TIMEOUT_MS: '5' }, 'RECO_SHUTDOWN_TIMEOUT_MS must be an integer'],
   ])('refuses %j', (env, message) => {
     expect(() => readUpdaterConfig({ KAFKA_BROKERS: 'localhost:9092', RECO_SNAPSHOT_KEY: KEY, ...env })).toThrow(message);

@@ -1,5 +1,5 @@
 import { resolve } from 'node:path';
-import { isBackboneEngine, isBackendName, isInsecureFlag, parseVariants, snapshotTrust, type BackboneEngine, type BackendName, type SnapshotTrust, type VariantSpec } from '@reco/model';
+import { isBackboneEngine, isBackendName, isInsecureFlag, parseOrtProviders, parseVariants, snapshotTrust, type BackboneEngine, type BackendName, type SnapshotTrust, type VariantSpec } from '@reco/model';
 import { readKafkaConfig, readLogSettings, type KafkaConfig, type LogSettings } from '@reco/stream';
 
 export type { VariantSpec };
@@ -42,6 +42,7 @@ export interface UpdaterConfig {
   /** How the frozen backbone runs for `ladder` (and the cache every ladder variant shares). */
   readonly backboneEngine: BackboneEngine;
   readonly ortThreads: number;
+  readonly ortProviders: readonly string[];
   readonly backboneCacheEntries: number;
   readonly variants: readonly VariantSpec[];
   readonly training: TrainingSettings;
@@ -71,6 +72,8 @@ export interface UpdaterConfig {
  *   RECO_BACKBONE_ENGINE  auto | onnx | tfjs: what runs the frozen backbone for ladder (default auto:
  *                     ONNX Runtime where it loads, else TF.js with a logged reason)
  *   RECO_ORT_THREADS  ONNX Runtime intra-op threads (default 1)
+ *   RECO_ORT_PROVIDERS  ONNX Runtime execution providers, best first (default cpu; e.g. cuda,cpu:
+ *                     one that cannot load is skipped with the reason logged)
  *   RECO_BACKBONE_CACHE_ENTRIES  backbone outputs kept per sequence, shared by ladder variants (default 20000; 0 = off)
  *   RECO_SNAPSHOT_KEY  shared snapshot signing key, hex, at least 32 bytes (required; `npm start` makes one)
  *   RECO_SNAPSHOT_INSECURE=1  run without signing or verifying snapshots (development only, logged as a warning)
@@ -98,6 +101,7 @@ export function readUpdaterConfig(env: Readonly<Record<string, string | undefine
     tfBackend: backend ? (backend as BackendName) : undefined,
     backboneEngine: engine,
     ortThreads: integer(env, 'RECO_ORT_THREADS', 1, 1, 64),
+    ortProviders: Object.freeze(parseOrtProviders(env.RECO_ORT_PROVIDERS)),
     backboneCacheEntries: integer(env, 'RECO_BACKBONE_CACHE_ENTRIES', 20_000, 0, 10_000_000),
     variants: Object.freeze(parseVariants(env.RECO_VARIANTS ?? 'ladder')),
     training: Object.freeze({

@@ -44,7 +44,7 @@ const resumeCheck: ResumeCheck = {
 const latest = await readLatestSnapshots(kafka, specs.adapters.name, logger, resumeCheck);
 // Ladder variants run the frozen backbone outside the tape, on the engine; one cache behind them
 // all means a click is run once however many ladder variants train on it.
-const engine = await createBackboneRunner(checkpoint.backbone, { engine: config.backboneEngine, threads: config.ortThreads, log: (message) => logger.info({}, message) });
+const engine = await createBackboneRunner(checkpoint.backbone, { engine: config.backboneEngine, threads: config.ortThreads, providers: config.ortProviders, log: (message) => logger.info({}, message) });
 if (engine.fallbackReason !== undefined) logger.warn({ reason: engine.fallbackReason }, 'backbone engine fell back to TF.js');
 logger.info({ engine: engine.engine, threads: config.ortThreads, cacheEntries: config.backboneCacheEntries }, 'backbone engine ready');
 metrics.backboneEngine.set({ engine: engine.engine }, 1);

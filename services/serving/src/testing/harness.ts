@@ -107,7 +107,7 @@ export async function startHarness(
   const { backbone: model, itemIds, backboneId } = backbone.checkpoint;
   const metrics = new ServingMetrics({ defaultMetrics: false });
   // The production chain (ONNX Runtime where it loads), so the tests exercise what serves.
-  const engine = await startServingEngine(model, { engine: 'auto', threads: 1, cacheEntries: 1000, batchMaxSize: 64, batchMaxWaitMs: 2, ...options.engine }, metrics, () => undefined);
+  const engine = await startServingEngine(model, { engine: 'auto', threads: 1, providers: ['cpu'], cacheEntries: 1000, batchMaxSize: 64, batchMaxWaitMs: 2, ...options.engine }, metrics, () => undefined);
   const { fast } = engine;
   const models = new LiveModels();
   models.swap(frozenModel(model, itemIds, backboneId, { fast }));

@@ -55,8 +55,20 @@ describe('createBackboneRunner', () => {
     expect(choice.engine).toBe('onnx');
     expect(choice.fallbackReason).toBeUndefined();
     expect(choice.runner).toBeInstanceOf(OrtBackboneRunner);
-    expect(messages).toEqual(['[reco/model] backbone runner: ONNX Runtime (1 thread)']);
+    expect(messages).toEqual(['[reco/model] backbone runner: ONNX Runtime (cpu, 1 thread)']);
     choice.runner.dispose();
+  });
+
+  it('runs on the first configured execution provider that loads, logging each one passed over', async () => {
+    const { messages, log } = collector();
+    const choice = await createBackboneRunner(backbone, { engine: 'auto', threads: 1, providers: ['cuda', 'cpu'], log });
+    expect(choice.engine).toBe('onnx');
+    const runner = choice.runner as OrtBackboneRunner;
+    expect(messages.at(-1)).toBe(`[reco/model] backbone runner: ONNX Runtime (${runner.provider}, 1 thread)`);
+    // Without the CUDA libraries (this machine) the run is on cpu, and the log says why.
+    if (runner.provider === 'cpu') expect(messages[0]).toMatch(/^\[reco\/model\] ONNX Runtime provider cuda unavailable \(.+\); trying cpu$/);
+    else expect(runner.provider).toBe('cuda');
+    runner.dispose();
   });
 
   it('auto falls back to TF.js when onnxruntime-node cannot load, passing the reason to log', async () => {

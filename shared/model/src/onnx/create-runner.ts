@@ -20,6 +20,8 @@ export interface CreateBackboneRunnerOptions {
   engine: BackboneEngine;
   /** ONNX Runtime intra-op threads (see OrtBackboneRunnerOptions); ignored by TF.js. */
   threads?: number;
+  /** ONNX Runtime execution providers, best first (RECO_ORT_PROVIDERS); default `cpu`. */
+  providers?: readonly string[];
   /** Where the choice (and any fallback reason) is logged; defaults to console.error, as initBackend. */
   log?: (message: string) => void;
   /** How to load onnxruntime-node; tests inject a failing loader to exercise the fallback. */
@@ -49,7 +51,7 @@ export async function createBackboneRunner(backbone: Backbone, options: CreateBa
   }
   try {
     const runner = await createCheckedOrtRunner(backbone, options);
-    log(`[reco/model] backbone runner: ONNX Runtime (${runner.threads} thread${runner.threads === 1 ? '' : 's'})`);
+    log(`[reco/model] backbone runner: ONNX Runtime (${runner.provider}, ${runner.threads} thread${runner.threads === 1 ? '' : 's'})`);
     return { runner, engine: 'onnx' };
   } catch (error) {
     const reason = describe(error);
@@ -66,7 +68,9 @@ export async function createBackboneRunner(backbone: Backbone, options: CreateBa
  */
 async function createCheckedOrtRunner(backbone: Backbone, options: CreateBackboneRunnerOptions): Promise<OrtBackboneRunner> {
   const runner = await OrtBackboneRunner.create(backbone, {
+    log: options.log ?? ((message: string) => console.error(message)),
     ...(options.threads === undefined ? {} : { threads: options.threads }),
+    ...(options.providers === undefined ? {} : { providers: options.providers }),
     ...(options.loadOrt === undefined ? {} : { loadOrt: options.loadOrt }),
   });
   try {

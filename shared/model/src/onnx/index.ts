@@ -18,4 +18,5 @@ export {
   type BackboneRunnerChoice,
   type CreateBackboneRunnerOptions,
 } from './create-runner.js';
+export { DEFAULT_ORT_PROVIDERS, createOrtSession, parseOrtProviders, type OrtSession, type OrtSessionSettings } from './ort-session.js';
 export { OrtItemRanker, buildItemRankerOnnx, type RankedSlots, type RankerTable } from './ort-item-ranker.js';

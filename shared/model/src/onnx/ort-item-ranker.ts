@@ -1,6 +1,7 @@
 import type * as Ort from 'onnxruntime-node';
 import { OnnxGraphBuilder } from './onnx-graph.js';
 import { type OnnxRuntimeModule, loadOnnxRuntime } from './ort-runner.js';
+import { DEFAULT_ORT_PROVIDERS, createOrtSession } from './ort-session.js';
 
 const USER_STATE = 'user_state';
 const ITEM_TABLE_T = 'item_table_t';
@@ -56,15 +57,13 @@ export class OrtItemRanker {
     readonly dim: number,
   ) {}
 
-  static async create(dim: number, options: { threads?: number; loadOrt?: () => Promise<OnnxRuntimeModule> } = {}): Promise<OrtItemRanker> {
+  static async create(
+    dim: number,
+    options: { threads?: number; providers?: readonly string[]; loadOrt?: () => Promise<OnnxRuntimeModule>; log?: (message: string) => void } = {},
+  ): Promise<OrtItemRanker> {
     const ort = await (options.loadOrt ?? loadOnnxRuntime)();
-    const session = await ort.InferenceSession.create(buildItemRankerOnnx(dim), {
-      executionProviders: ['cpu'],
-      graphOptimizationLevel: 'all',
-      interOpNumThreads: 1,
-      intraOpNumThreads: options.threads ?? 1,
-      extra: { session: { intra_op: { allow_spinning: '0' } } },
-    });
+    const settings = { threads: options.threads ?? 1, providers: options.providers ?? DEFAULT_ORT_PROVIDERS };
+    const { session } = await createOrtSession(ort, buildItemRankerOnnx(dim), settings, options.log === undefined ? {} : { log: options.log });
     return new OrtItemRanker(ort, session, dim);
   }
 

@@ -4,6 +4,7 @@ import type * as Ort from 'onnxruntime-node';
 import type { Backbone } from '../backbone.js';
 import type { BackboneRunOutput, BackboneRunner } from '../backbone-runner.js';
 import type { SequenceBatch } from '../sequence-batch.js';
+import { DEFAULT_ORT_PROVIDERS, createOrtSession } from './ort-session.js';
 import { ONNX_IDS_INPUT, ONNX_USER_STATE_OUTPUT, exportBackboneOnnx, onnxBlockOutputName } from './backbone-onnx.js';
 
 export type OnnxRuntimeModule = typeof Ort;
@@ -31,8 +32,12 @@ export interface OrtBackboneRunnerOptions {
    * big server for this small model).
    */
   threads?: number;
+  /** Execution providers, best first (see OrtSessionSettings); default `cpu`. */
+  providers?: readonly string[];
   /** How to obtain the runtime; tests inject a failing loader to exercise the TF.js fallback. */
   loadOrt?: () => Promise<OnnxRuntimeModule>;
+  /** Where a provider passed over is reported. */
+  log?: (message: string) => void;
 }
 
 /**
@@ -55,6 +60,8 @@ export class OrtBackboneRunner implements BackboneRunner {
   readonly maxLen: number;
   /** Intra-op threads of the session. */
   readonly threads: number;
+  /** The execution provider that runs it. */
+  readonly provider: string;
   private session: Ort.InferenceSession | undefined;
   private inFlight = 0;
   private disposed = false;
@@ -64,8 +71,10 @@ export class OrtBackboneRunner implements BackboneRunner {
     session: Ort.InferenceSession,
     backbone: Backbone,
     threads: number,
+    provider: string,
   ) {
     this.session = session;
+    this.provider = provider;
     this.dim = backbone.config.dim;
     this.blocks = backbone.config.blocks;
     this.maxLen = backbone.config.maxLen;
@@ -74,30 +83,16 @@ export class OrtBackboneRunner implements BackboneRunner {
 
   static async create(backbone: Backbone, options: OrtBackboneRunnerOptions = {}): Promise<OrtBackboneRunner> {
     const threads = options.threads ?? 1;
-    if (!Number.isInteger(threads) || threads < 1) {
-      throw new RangeError(`ONNX Runtime threads must be a positive integer, got ${threads}`);
-    }
     const ort = await (options.loadOrt ?? loadOnnxRuntime)();
     const model = await exportBackboneOnnx(backbone);
-    const session = await ort.InferenceSession.create(model, {
-      executionProviders: ['cpu'],
-      graphOptimizationLevel: 'all',
-      executionMode: 'sequential',
-      // Inter-op parallelism only helps graphs with independent branches; this one is a chain.
-      interOpNumThreads: 1,
-      intraOpNumThreads: threads,
-      // Idle pool threads block instead of spinning: with more runnable threads than cores (ORT
-      // next to TF.js, Kafka and the other service), spinning workers stole the cores the run was
-      // waiting for; measured on 2 busy cores, 2 threads at batch 256 went from ~53 ms to ~31 ms.
-      extra: { session: { intra_op: { allow_spinning: '0' } } },
-    });
+    const { session, provider } = await createOrtSession(ort, model, { threads, providers: options.providers ?? DEFAULT_ORT_PROVIDERS }, { sequential: true, ...(options.log === undefined ? {} : { log: options.log }) });
     const expected = [ONNX_USER_STATE_OUTPUT, ...Array.from({ length: backbone.config.blocks }, (_, b) => onnxBlockOutputName(b))];
     const missing = expected.filter((name) => !session.outputNames.includes(name));
     if (!session.inputNames.includes(ONNX_IDS_INPUT) || missing.length > 0) {
       await session.release();
       throw new Error(`exported backbone model lacks input ${ONNX_IDS_INPUT} or outputs ${missing.join(', ')}`);
     }
-    return new OrtBackboneRunner(ort, session, backbone, threads);
+    return new OrtBackboneRunner(ort, session, backbone, threads, provider);
   }
 
   get isDisposed(): boolean {
