@@ -11,6 +11,12 @@
  * Prints req/s and p50/p99 latency per engine and level, the onnx/tfjs ratios, and whether each row
  * meets the issue's target; --json writes every figure with the settings.
  *
+ * With --ceiling, after the engines, the same levels run against a bare-HTTP ceiling server
+ * (scripts/lib/ceiling-server.ts: Fastify on the same worker count answering a fixed ten-item body,
+ * no model) through the same autocannon path, in the same run: its rows join the table, and each
+ * engine's req/s per level is given as a multiple of the ceiling's, against issue 12's target
+ * (>= 0.5x the ceiling with p99 <= 10 ms at 64 connections).
+ *
  * Without --backbone, a seeded random-init checkpoint of the default shape over `--items` items is
  * created once in .cache/backbones/bench-<items>items: the cost of a forward pass does not depend
  * on what the weights learned.
@@ -22,7 +28,7 @@
  *
  * Flags: --backbone <dir>  --items 3000  --variant ladder  --engines onnx,tfjs  --concurrency 1,16,64
  *        --duration 10 (s per level)  --warmup 3 (s per engine, not reported)  --users 5000  --k 10
- *        --mode get|post  --workers N (RECO_SERVING_WORKERS)  --seed 1  --json <file>
+ *        --mode get|post  --workers N (RECO_SERVING_WORKERS)  --ceiling  --seed 1  --json <file>
  */
 import { existsSync } from 'node:fs';
 import { readFile, writeFile } from 'node:fs/promises';
@@ -42,8 +48,12 @@ const say = (message: string): void => void process.stderr.write(`[bench:serve] 
 
 const startedAt = new Date().toISOString();
 const TARGET = { reqPerSec: 5000, p99Ms: 10, variant: 'ladder', k: 10 } as const;
+/** Issue 12: the recommendation route at half the bare-HTTP ceiling or better, p99 within 10 ms, at 64 connections. */
+const CEILING_TARGET = { ratio: 0.5, p99Ms: 10, concurrency: 64 } as const;
 const ENGINES = ['onnx', 'tfjs', 'auto'] as const;
 type Engine = (typeof ENGINES)[number];
+/** What a run measures: serving with one engine, or the ceiling server. */
+type Target = Engine | 'ceiling';
 
 const { values: flags } = parseArgs({
   options: {
@@ -58,6 +68,7 @@ const { values: flags } = parseArgs({
     k: { type: 'string', default: '10' },
     mode: { type: 'string', default: 'get' },
     workers: { type: 'string' },
+    ceiling: { type: 'boolean', default: false },
     seed: { type: 'string', default: '1' },
     json: { type: 'string' },
   },
@@ -112,7 +123,7 @@ type Autocannon = (options: { url: string; connections: number; duration: number
 const autocannon = createRequire(import.meta.url)('autocannon') as Autocannon;
 
 interface LevelRow {
-  engine: Engine;
+  engine: Target;
   concurrency: number;
   reqPerSec: number;
   p50Ms: number;
@@ -125,7 +136,8 @@ interface LevelRow {
   errors: number;
   timeouts: number;
   statusCodes: Record<string, number>;
-  meetsTarget: boolean;
+  /** The issue's serving target; null on the ceiling's rows, which it does not apply to. */
+  meetsTarget: boolean | null;
   /** From serving's /metrics, differences over this level (absent when serving does not export them). */
   servingCpuCores?: number;
   popularityFallbacks?: number;
@@ -133,7 +145,7 @@ interface LevelRow {
   cache: Array<{ series: string; value: number }>;
 }
 interface EngineRun {
-  engine: Engine;
+  engine: Target;
   startupMs?: number;
   /** Value of any `engine` label serving exports, if it says which engine it runs. */
   reportedEngine?: string;
@@ -150,19 +162,22 @@ const pick = createRng(seed + 1);
 
 const stack = await prepareStack({ env: process.env, topicPrefix: `bench-serve-${Date.now()}.`, say });
 const runs: EngineRun[] = [];
+let ceilingRun: EngineRun | undefined;
 let current: ServiceProcess | undefined;
 try {
   let producedFrom = Date.now();
   if (mode === 'get') producedFrom = await produceHistories();
-  for (const engine of engines as Engine[]) runs.push(await benchEngine(engine, producedFrom));
+  for (const engine of engines as Engine[]) runs.push(await benchTarget(engine, producedFrom));
+  if (flags.ceiling) ceilingRun = await benchTarget('ceiling', producedFrom);
 } finally {
   await current?.stop();
   await stack.localBroker?.stop();
 }
 const ratios = engineRatios();
+const ceilingRatios = ceilingRun === undefined ? [] : toCeilingRatios(ceilingRun);
 console.log(renderReport());
 // A benchmark that could not measure, or measured failures, must not look like a clean run to a script.
-if (runs.some((r) => r.failure !== undefined || r.levels.some((l) => l.non2xx + l.errors > 0))) process.exitCode = 1;
+if ([...runs, ...(ceilingRun ? [ceilingRun] : [])].some((r) => r.failure !== undefined || r.levels.some((l) => l.non2xx + l.errors > 0))) process.exitCode = 1;
 if (flags.json) {
   const report = {
     settings: {
@@ -179,6 +194,7 @@ if (flags.json) {
       k,
       mode,
       workers: workers ?? null,
+      ceiling: flags.ceiling,
       seed,
       cores: cpus().length,
       cpuModel: cpus()[0]?.model ?? 'unknown',
@@ -189,9 +205,10 @@ if (flags.json) {
       startedAt,
       finishedAt: new Date().toISOString(),
     },
-    target: TARGET,
+    target: { ...TARGET, ceiling: CEILING_TARGET },
     runs,
     ratios,
+    ...(ceilingRun === undefined ? {} : { ceiling: ceilingRun, ceilingRatios }),
   };
   await writeFile(flags.json, `${JSON.stringify(report, null, 2)}\n`);
   say(`wrote ${flags.json}`);
@@ -247,15 +264,21 @@ async function produceHistories(): Promise<number> {
   return started;
 }
 
-async function benchEngine(engine: Engine, producedFrom: number): Promise<EngineRun> {
-  const run: EngineRun = { engine, levels: [] };
+/**
+ * One run: a fresh serving process with `target`'s engine, or the ceiling server, in the same
+ * environment (worker count included), warmed up, then driven at each concurrency level.
+ */
+async function benchTarget(target: Target, producedFrom: number): Promise<EngineRun> {
+  const run: EngineRun = { engine: target, levels: [] };
+  const isCeiling = target === 'ceiling';
+  const processName = isCeiling ? 'the ceiling server' : 'serving';
   const env: Record<string, string> = {
     KAFKA_BROKERS: stack.brokers,
     RECO_TOPIC_PREFIX: stack.topics.events.name.replace(/reco\.events$/, ''),
     RECO_BACKBONE_DIR: backbone.dir,
     RECO_VARIANTS: variant,
     RECO_DEFAULT_VARIANT: variant,
-    RECO_BACKBONE_ENGINE: engine,
+    ...(isCeiling ? {} : { RECO_BACKBONE_ENGINE: target }),
     // Serving refuses to start without a key; no snapshot is published in this run.
     ...runSnapshotKeyEnv(process.env),
     // Back to before the first click produced, plus a margin for clock steps.
@@ -265,33 +288,36 @@ async function benchEngine(engine: Engine, producedFrom: number): Promise<Engine
     ...(userCount > 100_000 ? { RECO_HISTORY_MAX_USERS: String(userCount) } : {}),
     ...(workers === undefined ? {} : { RECO_SERVING_WORKERS: String(workers) }),
   };
-  say(`${engine}: starting serving (RECO_BACKBONE_ENGINE=${engine}${workers === undefined ? '' : `, RECO_SERVING_WORKERS=${workers}`})`);
+  const workersNote = workers === undefined ? '' : `RECO_SERVING_WORKERS=${workers}`;
+  say(`${target}: starting ${processName} (${[isCeiling ? '' : `RECO_BACKBONE_ENGINE=${target}`, workersNote].filter(Boolean).join(', ') || 'inherited environment'})`);
   const started = Date.now();
   try {
-    current = await startService('serving', env, { readyTimeoutMs: 180_000, onUnexpectedExit: (code) => say(`${engine}: serving exited on its own with code ${code}`) });
+    const service = isCeiling ? { name: 'ceiling', script: 'scripts/lib/ceiling-server.ts' } : 'serving';
+    current = await startService(service, env, { readyTimeoutMs: 180_000, onUnexpectedExit: (code) => say(`${target}: ${processName} exited on its own with code ${code}`) });
     run.startupMs = Date.now() - started;
     const url = current.url;
-    say(`${engine}: ready in ${(run.startupMs / 1000).toFixed(1)} s at ${url}`);
-    if (mode === 'get') await waitForHistories(url, engine);
+    say(`${target}: ready in ${(run.startupMs / 1000).toFixed(1)} s at ${url}`);
+    // The ceiling keeps no history and exports no /metrics.
+    if (mode === 'get' && !isCeiling) await waitForHistories(url, target);
     if (warmupS > 0) {
       const warm = await drive(url, Math.max(...concurrency), warmupS);
-      say(`${engine}: warm-up ${warmupS} s at concurrency ${Math.max(...concurrency)}: ${warm.requests.average.toFixed(0)} req/s (not reported)`);
+      say(`${target}: warm-up ${warmupS} s at concurrency ${Math.max(...concurrency)}: ${warm.requests.average.toFixed(0)} req/s (not reported)`);
     }
     for (const c of concurrency) {
-      const before = await scrapeMetrics(url).catch(() => undefined);
+      const before = isCeiling ? undefined : await scrapeMetrics(url).catch(() => undefined);
       const result = await drive(url, c, durationS);
-      const after = await scrapeMetrics(url).catch((error: unknown) => void say(`${engine}: /metrics scrape failed: ${String(error)}`));
-      const row = levelRow(engine, c, result, before, after ?? undefined);
+      const after = isCeiling ? undefined : await scrapeMetrics(url).catch((error: unknown) => void say(`${target}: /metrics scrape failed: ${String(error)}`));
+      const row = levelRow(target, c, result, before, after ?? undefined);
       run.levels.push(row);
       run.reportedEngine ??= after ? reportedEngine(after) : undefined;
       const problems = row.non2xx + row.errors > 0 ? `, ${row.non2xx} non-2xx and ${row.errors} errors` : '';
-      say(`${engine}: concurrency ${c}: ${row.reqPerSec.toFixed(0)} req/s, p50 ${row.p50Ms} ms, p99 ${row.p99Ms} ms${problems}`);
+      say(`${target}: concurrency ${c}: ${row.reqPerSec.toFixed(0)} req/s, p50 ${row.p50Ms} ms, p99 ${row.p99Ms} ms${problems}`);
     }
   } catch (error) {
     run.failure = error instanceof Error ? error.message : String(error);
     // startService's message already carries the output of a process that never became ready.
-    const output = current ? `\nserving output (tail):\n${current.output().slice(-4000)}` : '';
-    say(`${engine}: FAILED: ${condense(run.failure + output)}`);
+    const output = current ? `\n${processName} output (tail):\n${current.output().slice(-4000)}` : '';
+    say(`${target}: FAILED: ${condense(run.failure + output)}`);
   } finally {
     if (current) run.servingExitCode = await current.stop();
     current = undefined;
@@ -335,7 +361,7 @@ function drive(url: string, connections: number, duration: number): Promise<Cann
   return autocannon({ url, connections, duration, requests: [{ setupRequest }] });
 }
 
-function levelRow(engine: Engine, c: number, result: CannonResult, before: Map<string, MetricFamily> | undefined, after: Map<string, MetricFamily> | undefined): LevelRow {
+function levelRow(engine: Target, c: number, result: CannonResult, before: Map<string, MetricFamily> | undefined, after: Map<string, MetricFamily> | undefined): LevelRow {
   const statusCodes = Object.fromEntries(Object.entries(result.statusCodeStats).map(([code, s]) => [code, s.count]));
   const row: LevelRow = {
     engine,
@@ -351,7 +377,7 @@ function levelRow(engine: Engine, c: number, result: CannonResult, before: Map<s
     errors: result.errors,
     timeouts: result.timeouts,
     statusCodes,
-    meetsTarget: result.requests.average >= TARGET.reqPerSec && result.latency.p99 <= TARGET.p99Ms && result.non2xx + result.errors === 0,
+    meetsTarget: engine === 'ceiling' ? null : result.requests.average >= TARGET.reqPerSec && result.latency.p99 <= TARGET.p99Ms && result.non2xx + result.errors === 0,
     batch: [],
     cache: [],
   };
@@ -423,6 +449,33 @@ function engineRatios(): Array<{ concurrency: number; reqPerSecRatio: number; p9
   });
 }
 
+interface CeilingRatio {
+  engine: Engine;
+  concurrency: number;
+  /** The engine's req/s over the ceiling's at this level. */
+  reqPerSecRatio: number;
+  p99Ms: number;
+  ceilingP99Ms: number;
+  /** Issue 12's criterion, judged at its concurrency level only (null at the others). */
+  meetsTarget: boolean | null;
+}
+
+/** Each measured engine's levels against the ceiling's at the same concurrency. */
+function toCeilingRatios(ceiling: EngineRun): CeilingRatio[] {
+  const failures = (row: LevelRow): number => row.non2xx + row.errors;
+  return runs.flatMap((run) =>
+    concurrency.flatMap((c) => {
+      const a = run.levels.find((l) => l.concurrency === c);
+      const b = ceiling.levels.find((l) => l.concurrency === c);
+      if (!a || !b || run.engine === 'ceiling') return [];
+      const reqPerSecRatio = a.reqPerSec / b.reqPerSec;
+      const judged = c === CEILING_TARGET.concurrency;
+      const meetsTarget = judged ? reqPerSecRatio >= CEILING_TARGET.ratio && a.p99Ms <= CEILING_TARGET.p99Ms && failures(a) + failures(b) === 0 : null;
+      return [{ engine: run.engine, concurrency: c, reqPerSecRatio, p99Ms: a.p99Ms, ceilingP99Ms: b.p99Ms, meetsTarget }];
+    }),
+  );
+}
+
 function renderReport(): string {
   const f0 = (n: number): string => (Number.isFinite(n) ? n.toFixed(0) : 'n/a');
   const f2 = (n: number): string => (Number.isFinite(n) ? n.toFixed(2) : 'n/a');
@@ -434,12 +487,13 @@ function renderReport(): string {
     `machine: ${cpus().length} cores, node ${process.version}; autocannon runs in this process on the same cores as serving${workers === undefined ? '' : `; serving with ${workers} workers`}`,
     ...inheritedRecoEnv().map(([name, value]) => `serving inherits ${name}=${value} from this shell`),
     `target (issue): >= ${TARGET.reqPerSec.toLocaleString('en-US')} req/s with p99 <= ${TARGET.p99Ms} ms, variant ${TARGET.variant}, k=${TARGET.k}, no errors${variant !== TARGET.variant || k !== TARGET.k ? ` (NOTE: this run used variant ${variant}, k=${k})` : ''}`,
+    ...(flags.ceiling ? [`ceiling: a bare Fastify server (scripts/lib/ceiling-server.ts) on the same worker count answering a fixed ${TARGET.k}-item body, same requests and autocannon settings, measured after the engines`] : []),
     '',
     '| engine | concurrency | req/s | p50 ms | p99 ms | non-2xx+errors | meets target | serving CPU (cores) | batch / cache (serving /metrics) |',
     '| --- | --- | --- | --- | --- | --- | --- | --- | --- |',
   ];
-  for (const run of runs) {
-    if (run.failure !== undefined) lines.push(`| ${run.engine} | - | - | - | - | RUN FAILED: ${headline(run.failure)} | no | - | - |`);
+  for (const run of [...runs, ...(ceilingRun ? [ceilingRun] : [])]) {
+    if (run.failure !== undefined) lines.push(`| ${run.engine} | - | - | - | - | RUN FAILED: ${headline(run.failure)} | ${run.engine === 'ceiling' ? 'n/a (ceiling)' : 'no'} | - | - |`);
     for (const row of run.levels) {
       const bad = row.non2xx + row.errors;
       const codes = Object.entries(row.statusCodes)
@@ -447,7 +501,7 @@ function renderReport(): string {
         .map(([code, n]) => `${code}x${n}`)
         .join(' ');
       const problems = bad === 0 ? '0' : `${bad} ERRORS (non-2xx ${row.non2xx}${codes ? `: ${codes}` : ''}; errors ${row.errors}, timeouts ${row.timeouts})`;
-      const why = row.meetsTarget ? 'yes' : `no (${[row.reqPerSec < TARGET.reqPerSec ? 'req/s' : '', row.p99Ms > TARGET.p99Ms ? 'p99' : '', bad > 0 ? 'errors' : ''].filter(Boolean).join(', ')})`;
+      const why = row.meetsTarget === null ? 'n/a (ceiling)' : row.meetsTarget ? 'yes' : `no (${[row.reqPerSec < TARGET.reqPerSec ? 'req/s' : '', row.p99Ms > TARGET.p99Ms ? 'p99' : '', bad > 0 ? 'errors' : ''].filter(Boolean).join(', ')})`;
       const shares = cacheHitShares(row.cache);
       const extras = [
         ...row.batch.map((b) => (b.count === 0 ? `${b.histogram}: none` : `${b.histogram} mean ${b.histogram.endsWith('_seconds') ? `${f2(b.mean * 1000)} ms` : f2(b.mean)} (n=${f0(b.count)})`)),
@@ -455,10 +509,11 @@ function renderReport(): string {
         ...row.cache.filter((c) => !shares.some((h) => c.series.startsWith(`${h.counter}{`))).map((c) => `${c.series} +${f0(c.value)}`),
         ...(row.popularityFallbacks ? [`${f0(row.popularityFallbacks)} popularity fallbacks`] : []),
       ];
-      lines.push(`| ${row.engine} | ${row.concurrency} | ${f0(row.reqPerSec)} | ${ms(row.p50Ms)} | ${ms(row.p99Ms)} | ${problems} | ${why} | ${row.servingCpuCores === undefined ? 'n/a' : f2(row.servingCpuCores)} | ${extras.join('; ') || 'none exported'} |`);
+      const metricsNote = row.engine === 'ceiling' ? 'n/a (no /metrics)' : extras.join('; ') || 'none exported';
+      lines.push(`| ${row.engine} | ${row.concurrency} | ${f0(row.reqPerSec)} | ${ms(row.p50Ms)} | ${ms(row.p99Ms)} | ${problems} | ${why} | ${row.servingCpuCores === undefined ? 'n/a' : f2(row.servingCpuCores)} | ${metricsNote} |`);
     }
   }
-  const failedRequests = runs.flatMap((r) => r.levels).reduce((n, row) => n + row.non2xx + row.errors, 0);
+  const failedRequests = [...runs, ...(ceilingRun ? [ceilingRun] : [])].flatMap((r) => r.levels).reduce((n, row) => n + row.non2xx + row.errors, 0);
   if (failedRequests > 0) lines.push('', `WARNING: ${failedRequests} requests got a non-2xx answer or a connection error; their latencies are included in the rows above`);
   const cached = runs.flatMap((r) => r.levels.flatMap((row) => cacheHitShares(row.cache))).reduce((t, h) => ({ hit: t.hit + h.hit, all: t.all + h.all }), { hit: 0, all: 0 });
   if (cached.all > 0 && cached.hit / cached.all > 0.5) {
@@ -470,11 +525,26 @@ function renderReport(): string {
   }
   const failedRuns = runs.filter((r) => r.failure !== undefined).map((r) => r.engine);
   if (failedRuns.length > 0) lines.push('', `WARNING: no figures for ${failedRuns.join(', ')}: serving did not run (stderr and --json have the reason)`);
+  if (ceilingRun?.failure !== undefined) lines.push('', 'WARNING: no ceiling figures: the ceiling server did not run (stderr and --json have the reason)');
   lines.push('');
   if (ratios.length > 0) {
     lines.push('| concurrency | req/s onnx/tfjs | p99 onnx/tfjs |', '| --- | --- | --- |');
     for (const r of ratios) lines.push(`| ${r.concurrency} | ${f2(r.reqPerSecRatio)} | ${f2(r.p99Ratio)} |`);
   } else lines.push('no onnx/tfjs ratio: the run did not measure both engines');
+  if (flags.ceiling) {
+    lines.push(
+      '',
+      `target (issue 12): the recommendation route >= ${CEILING_TARGET.ratio}x the ceiling's req/s with p99 <= ${CEILING_TARGET.p99Ms} ms at ${CEILING_TARGET.concurrency} connections, no errors`,
+    );
+    if (ceilingRatios.length > 0) {
+      lines.push('', '| engine | concurrency | req/s x ceiling | p99 ms (engine / ceiling) | meets ceiling target |', '| --- | --- | --- | --- | --- |');
+      for (const r of ceilingRatios) {
+        const verdict = r.meetsTarget === null ? `n/a (judged at ${CEILING_TARGET.concurrency})` : r.meetsTarget ? 'yes' : 'no';
+        lines.push(`| ${r.engine} x ceiling | ${r.concurrency} | ${f2(r.reqPerSecRatio)} | ${ms(r.p99Ms)} / ${ms(r.ceilingP99Ms)} | ${verdict} |`);
+      }
+    } else lines.push('no x ceiling ratio: the ceiling or every engine has no figures');
+    if (!concurrency.includes(CEILING_TARGET.concurrency)) lines.push(`NOTE: the ceiling target is judged at ${CEILING_TARGET.concurrency} connections, which this run did not measure (--concurrency)`);
+  }
   for (const run of runs) {
     if (run.failure !== undefined) {
       lines.push(`${run.engine}: did not run`);

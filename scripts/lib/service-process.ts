@@ -31,15 +31,20 @@ export interface StartServiceOptions {
   abort?: AbortSignal;
 }
 
+/** A service of this repo by name (`services/<name>/src/main.ts`), or any script that listens on PORT and answers `/readyz`. */
+export type ServiceTarget = 'serving' | 'updater' | { name: string; /** Relative to the repo root. */ script: string };
+
 /**
- * Starts a service as its own Node process, from its TypeScript sources through the workspace
- * condition (as `npm start` and the end-to-end tests both run it), and waits until `/readyz`
- * answers 200.
+ * Starts a service (or a script serving HTTP the same way, such as bench:serve's ceiling server)
+ * as its own Node process, from its TypeScript sources through the workspace condition (as
+ * `npm start` and the end-to-end tests both run it), with PORT and HOST set, and waits until
+ * `/readyz` answers 200.
  */
-export async function startService(name: 'serving' | 'updater', env: Record<string, string | undefined>, options: StartServiceOptions = {}): Promise<ServiceProcess> {
+export async function startService(target: ServiceTarget, env: Record<string, string | undefined>, options: StartServiceOptions = {}): Promise<ServiceProcess> {
+  const { name, script } = typeof target === 'string' ? { name: target, script: `services/${target}/src/main.ts` } : target;
   const port = options.port ?? (await freePort());
   const capture = (options.output ?? 'capture') === 'capture';
-  const child: ChildProcess = spawn(process.execPath, ['--conditions=@reco/source', '--import', 'tsx', `services/${name}/src/main.ts`], {
+  const child: ChildProcess = spawn(process.execPath, ['--conditions=@reco/source', '--import', 'tsx', script], {
     cwd: repoRoot,
     env: { ...process.env, HOST: '127.0.0.1', ...env, PORT: String(port) },
     stdio: ['ignore', capture ? 'pipe' : 'inherit', capture ? 'pipe' : 'inherit'],
