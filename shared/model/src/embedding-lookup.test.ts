@@ -2,7 +2,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { initBackend } from './backend.js';
 import { embeddingLookup } from './embedding-lookup.js';
-import { matMul } from './matmul.js';
+import { logitsAgainst, matMul } from './matmul.js';
 
 beforeAll(async () => {
   await initBackend({ log: () => undefined });
@@ -74,5 +74,23 @@ describe('matMul with a transpose-free gradient', () => {
     });
     expect(g1).toBeLessThan(1e-4);
     expect(g2).toBeLessThan(1e-4);
+  });
+});
+
+describe('logitsAgainst: h·rowsᵀ with the rows gradient as dyᵀ·h', () => {
+  it('matches the numerical gradient for both operands', () => {
+    const hVals = Float32Array.from({ length: 6 }, (_, i) => Math.sin(i + 0.5));
+    const rVals = Float32Array.from({ length: 12 }, (_, i) => Math.cos(i + 0.3));
+    const weights = tf.tensor2d(Float32Array.from({ length: 8 }, (_, i) => 1 + i / 3), [2, 4]);
+    const fh = (h: tf.Tensor2D): tf.Scalar => tf.sum(tf.mul(tf.square(logitsAgainst(h, tf.tensor2d(rVals, [4, 3]))), weights));
+    const fr = (r: tf.Tensor2D): tf.Scalar => tf.sum(tf.mul(tf.square(logitsAgainst(tf.tensor2d(hVals, [2, 3]), r)), weights));
+    const gh = tf.tidy(() => tf.grad((h: tf.Tensor) => fh(h as tf.Tensor2D))(tf.tensor2d(hVals, [2, 3])).dataSync());
+    const gr = tf.tidy(() => tf.grad((r: tf.Tensor) => fr(r as tf.Tensor2D))(tf.tensor2d(rVals, [4, 3])).dataSync());
+    numericalGradient(fh, hVals, [2, 3]).forEach((g, i) => expect(gh[i]).toBeCloseTo(g, 1));
+    numericalGradient(fr, rVals, [4, 3]).forEach((g, i) => expect(gr[i]).toBeCloseTo(g, 1));
+    const ours = tf.tidy(() => logitsAgainst(tf.tensor2d(hVals, [2, 3]), tf.tensor2d(rVals, [4, 3])).dataSync());
+    const reference = tf.tidy(() => tf.matMul(tf.tensor2d(hVals, [2, 3]), tf.tensor2d(rVals, [4, 3]), false, true).dataSync());
+    reference.forEach((v, i) => expect(ours[i]).toBeCloseTo(v, 5));
+    weights.dispose();
   });
 });

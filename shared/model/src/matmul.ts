@@ -33,3 +33,25 @@ const matMulWithPlainGrad = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc
 export function matMul<R extends tf.Rank>(a: tf.Tensor<R>, b: tf.Tensor<R>): tf.Tensor<R> {
   return matMulWithPlainGrad(a, b) as tf.Tensor<R>;
 }
+
+const logitsWithPlainGrad = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
+  const [h, rows, save] = args as [tf.Tensor2D, tf.Tensor2D, tf.GradSaveFunc];
+  save([h, rows]);
+  return {
+    value: tf.matMul(h, tf.transpose(rows)),
+    gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => {
+      const [sh, sr] = saved as [tf.Tensor2D, tf.Tensor2D];
+      return [tf.matMul(dy, sr), tf.matMul(tf.transpose(dy as tf.Tensor2D), sh)];
+    },
+  };
+});
+
+/**
+ * Scores h [N, d] against item rows [C, d]: h·rowsᵀ [N, C]. Unlike `matMul(h, transpose(rows))`,
+ * the rows' gradient is dyᵀ·h ([C, N] x [N, d]), not hᵀ·dy: XNNPACK packs the right-hand operand
+ * on every call, and packing the big [N, C] gradient made that product 3x slower than the
+ * forward (measured on [2880 x 64] x [64 x 2700]: 228 ms against 72; transposing dy costs ~20).
+ */
+export function logitsAgainst(h: tf.Tensor2D, rows: tf.Tensor2D): tf.Tensor2D {
+  return logitsWithPlainGrad(h, rows) as tf.Tensor2D;
+}

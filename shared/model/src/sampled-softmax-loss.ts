@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import type { AdaptationMethod, PreparedInput } from './adaptation/adaptation-method.js';
 import { embeddingLookup } from './embedding-lookup.js';
-import { matMul } from './matmul.js';
+import { logitsAgainst } from './matmul.js';
 import { softmaxCrossEntropy } from './softmax-cross-entropy.js';
 
 /**
@@ -95,7 +95,7 @@ export function sampledSoftmaxLossAt(method: AdaptationMethod, h: tf.Tensor2D, c
   const rows = embeddingLookup(method.itemTable(), slots) as tf.Tensor2D;
   const bias = tf.reshape(embeddingLookup(tf.reshape(method.itemBias(), [-1, 1]), slots), [-1]);
   const shape: [number, number] = [h.shape[0], candidates.slots.length];
-  let logits = tf.add<tf.Tensor2D>(matMul(h, tf.transpose(rows)), bias);
+  let logits = tf.add<tf.Tensor2D>(logitsAgainst(h, rows), bias);
   if (extras.memory !== undefined) logits = tf.add(logits, tf.mul(tf.tensor2d(extras.memory, shape), method.coVisitWeight()));
   if (extras.mask !== undefined) logits = tf.add(logits, tf.tensor2d(Float32Array.from(extras.mask, (m) => (m === 0 ? 0 : MASKED_LOGIT)), shape));
   return softmaxCrossEntropy(logits, tf.tensor1d(candidates.targetColumns, 'int32'));
