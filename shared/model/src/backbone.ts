@@ -62,14 +62,45 @@ export class Backbone {
    * backbone on every TF.js backend. `trainable` makes them variables (for pretraining).
    */
   static random(config: BackboneConfig, rng: Rng, options: { trainable?: boolean } = {}): Backbone {
+    const values = new Map<string, Float32Array>();
+    for (const spec of backboneWeightSpecs(validateBackboneConfig(config))) values.set(spec.name, initialValues(spec, rng));
+    return Backbone.fromValues(config, values, options);
+  }
+
+  /**
+   * A backbone holding copies of `values` (one array per weight name, row-major). `trainable`
+   * makes them variables named `backbone/<weight>`, the names an optimiser's gradient maps use.
+   */
+  static fromValues(config: BackboneConfig, values: ReadonlyMap<string, Float32Array>, options: { trainable?: boolean } = {}): Backbone {
     const tensors = new Map<string, tf.Tensor>();
     for (const spec of backboneWeightSpecs(validateBackboneConfig(config))) {
-      const values = initialValues(spec, rng);
-      const t = tf.tensor(values, spec.shape, 'float32');
+      const v = values.get(spec.name);
+      if (v === undefined) throw new Error(`backbone weight ${spec.name} is missing`);
+      const t = tf.tensor(v, spec.shape, 'float32');
       tensors.set(spec.name, options.trainable === true ? tf.variable(t, true, `backbone/${spec.name}`) : t);
       if (options.trainable === true) t.dispose();
     }
     return new Backbone(config, tensors);
+  }
+
+  /** A copy of every weight's values, by name (what a training thread is sent each step). */
+  values(): Map<string, Float32Array> {
+    this.checkAlive();
+    const out = new Map<string, Float32Array>();
+    for (const [name, t] of this.tensors) out.set(name, Float32Array.from(t.dataSync() as Float32Array));
+    return out;
+  }
+
+  /** Overwrites every variable with `values` (a trainable backbone only). */
+  assignValues(values: ReadonlyMap<string, Float32Array>): void {
+    this.checkAlive();
+    for (const spec of this.specs) {
+      const t = this.tensors.get(spec.name);
+      const v = values.get(spec.name);
+      if (!(t instanceof tf.Variable)) throw new Error(`backbone weight ${spec.name} is not a variable`);
+      if (v === undefined) throw new Error(`backbone weight ${spec.name} is missing`);
+      tf.tidy(() => t.assign(tf.tensor(v, spec.shape, 'float32')));
+    }
   }
 
   get parameterCount(): number {

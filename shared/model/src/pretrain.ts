@@ -3,17 +3,15 @@ import { type Interaction, type Rng, createRng } from '@reco/data';
 import { Backbone } from './backbone.js';
 import { backboneRanker } from './backbone-ranker.js';
 import { type BackboneConfig, DEFAULT_BACKBONE_SHAPE, FIRST_ITEM_ID, PAD_ID, UNK_ID, backboneWeightSpecs } from './backbone-config.js';
-import { dropout } from './dropout.js';
-import { embeddingLookup } from './embedding-lookup.js';
 import { type BaselineRow, evaluateBaselines } from './evaluation/baseline-suite.js';
 import { type EvaluationProtocol, type ProtocolSummary, SERVING_PROTOCOL, evaluateCases } from './evaluation/protocol.js';
 import { registerGradients } from './gradients.js';
 import { learningRateAt } from './learning-rate-schedule.js';
-import { matMul } from './matmul.js';
 import { NegativeSampler } from './negative-sampler.js';
 import { preparePretrainData, trainingWindows } from './pretrain-data.js';
+import { DataParallelGradients } from './pretrain-shards.js';
+import type { PretrainBatch } from './pretrain-step.js';
 import { candidateSet } from './sampled-softmax-loss.js';
-import { softmaxCrossEntropy } from './softmax-cross-entropy.js';
 
 /**
  * Offline pretraining of the backbone, SASRec-style: every position of every training window
@@ -50,6 +48,8 @@ export interface PretrainOptions {
   negatives?: number;
   /** Epochs without a better validation HR@10 before stopping. */
   patience?: number;
+  /** Threads computing each step's gradient (data parallel, see pretrain-shards.ts); default 1. */
+  threads?: number;
   protocol?: EvaluationProtocol;
   onStep?: (progress: PretrainStep) => void;
   onEpoch?: (report: PretrainEpoch) => void;
@@ -104,6 +104,7 @@ export interface PretrainSettings {
   patience: number;
   unkRate: number;
   seed: number;
+  threads: number;
 }
 
 export const DEFAULT_PRETRAIN: Readonly<PretrainSettings> = Object.freeze({
@@ -116,6 +117,7 @@ export const DEFAULT_PRETRAIN: Readonly<PretrainSettings> = Object.freeze({
   patience: 6,
   unkRate: 0.02,
   seed: 1,
+  threads: 1,
 });
 
 function shuffled(n: number, rng: Rng): number[] {
@@ -167,6 +169,7 @@ export async function pretrainBackbone(options: PretrainOptions): Promise<Pretra
     patience: options.patience ?? DEFAULT_PRETRAIN.patience,
     unkRate: options.unkRate ?? DEFAULT_PRETRAIN.unkRate,
     seed: options.seed ?? DEFAULT_PRETRAIN.seed,
+    threads: options.threads ?? DEFAULT_PRETRAIN.threads,
   };
   const protocol = options.protocol ?? SERVING_PROTOCOL;
   const rng = createRng(settings.seed);
@@ -186,7 +189,7 @@ export async function pretrainBackbone(options: PretrainOptions): Promise<Pretra
   const windowsPerEpoch = trainingWindows(split.train, shape.maxLen, () => 0).length;
   const stepsPerEpoch = Math.ceil(windowsPerEpoch / settings.batchSize);
   const schedule = { peak: settings.learningRate, totalSteps: stepsPerEpoch * settings.epochs, warmupSteps: Math.min(200, stepsPerEpoch * 2), floor: 0.05 };
-  const train = { rate: settings.dropout, rng: dropRng };
+  const parallel = await DataParallelGradients.start(trainable, { threads: settings.threads, dropout: settings.dropout, rng: dropRng });
   // The best epoch's weights as a frozen copy: training goes on changing the variables.
   let best: { epoch: number; hr10: number; backbone: Backbone } | null = null;
   let globalStep = 0;
@@ -205,36 +208,18 @@ export async function pretrainBackbone(options: PretrainOptions): Promise<Pretra
         const lr = learningRateAt(schedule, globalStep++);
         optimizer.learningRate = lr;
         const candidates = settings.negatives > 0 ? candidateSet(targets, sampler.sample(settings.negatives, new Set()), weights) : null;
-        const lossTensor = tf.tidy(() => {
-          const idsT = tf.tensor2d(ids, [rows.length, shape.maxLen], 'int32');
-          const weightsT = tf.tensor1d(weights);
-          const loss = optimizer.minimize(
-            () => {
-              const { hidden } = trainable.forward(idsT, {
-                embeddingOutput: (x) => dropout(x, train.rate, train.rng),
-                attentionOutput: (_b, y) => dropout(y, train.rate, train.rng),
-                ffnOutput: (_b, y) => dropout(y, train.rate, train.rng),
-              });
-              const h = tf.reshape<tf.Rank.R2>(hidden, [rows.length * shape.maxLen, shape.dim]);
-              const table = trainable.weight('item_embedding') as tf.Tensor2D;
-              if (candidates === null) return softmaxCrossEntropy(matMul(h, tf.transpose(table)), tf.tensor1d(targets, 'int32'), weightsT);
-              const columns = embeddingLookup(table, tf.tensor1d(candidates.slots, 'int32')) as tf.Tensor2D;
-              return softmaxCrossEntropy(matMul(h, tf.transpose(columns)), tf.tensor1d(candidates.targetColumns, 'int32'), weightsT);
-            },
-            true,
-            trainable.variables(),
-          );
-          if (loss === null) throw new Error('optimizer.minimize returned no loss');
+        const batch: PretrainBatch = { rows: rows.length, maxLen: shape.maxLen, ids, labels: candidates?.targetColumns ?? targets, weights, candidates: candidates?.slots ?? null };
+        const { loss, grads } = await parallel.gradients(batch);
+        tf.tidy(() => {
+          optimizer.applyGradients(grads);
           if (settings.weightDecay > 0) {
             for (const name of decayed) {
               const v = trainable.weight(name) as tf.Variable;
               v.assign(tf.mul(v, 1 - lr * settings.weightDecay));
             }
           }
-          return loss;
         });
-        const loss = (await lossTensor.data())[0] ?? Number.NaN;
-        lossTensor.dispose();
+        for (const g of Object.values(grads)) g.dispose();
         if (!Number.isFinite(loss)) throw new Error(`pretraining diverged: loss ${loss} at epoch ${epoch}, step ${step + 1}`);
         lossSum += loss * rows.length;
         examples += rows.length;
@@ -258,6 +243,7 @@ export async function pretrainBackbone(options: PretrainOptions): Promise<Pretra
     }
   } finally {
     optimizer.dispose();
+    await parallel.close();
   }
   const backbone = best?.backbone ?? trainable.frozenCopy();
   trainable.dispose();

@@ -4,6 +4,7 @@ import { createProgressReporter } from '@reco/report';
 import { initBackend } from '../backend.js';
 import { type BackboneConfig, FIRST_ITEM_ID } from '../backbone-config.js';
 import { type LoadedCheckpoint, loadCheckpoint, saveCheckpoint } from '../checkpoint.js';
+import { defaultPretrainThreads } from '../pretrain-shards.js';
 import { DEFAULT_PRETRAIN, type PretrainResult, type PretrainSettings, pretrainBackbone } from '../pretrain.js';
 import { leaveOneOutTable } from '../evaluation/comparison-table.js';
 import type { CliEnvironment } from './cli-config.js';
@@ -35,7 +36,7 @@ export function defaultSchedule(split: Pick<DatasetSplit, 'name'>): { epochs: nu
 
 export async function pretrainToCheckpoint(split: DatasetSplit, out: string, given: PretrainCommandOptions): Promise<{ result: PretrainResult; backboneId: string }> {
   const schedule = defaultSchedule(split);
-  const options = { ...given, epochs: given.epochs ?? schedule.epochs, patience: given.patience ?? schedule.patience };
+  const options = { ...given, epochs: given.epochs ?? schedule.epochs, patience: given.patience ?? schedule.patience, threads: given.threads ?? defaultPretrainThreads() };
   const epochs = options.epochs;
   const progress = createProgressReporter({ label: 'pretrain' });
   const started = performance.now();

@@ -7,7 +7,7 @@ import { pretrainReport, pretrainToCheckpoint } from './pretrain-command.js';
 
 const USAGE =
   'pretrain --data synthetic|<path> [--out <dir>] [--epochs N] [--patience N] [--batch-size N] [--lr X] [--dropout X] [--weight-decay X] ' +
-  '[--negatives N (0 = full softmax)] [--dim N] [--blocks N] [--heads N] [--max-len N] [--ffn-dim N] [--seed N] [--min-rating X] [--json out.json]';
+  '[--negatives N (0 = full softmax)] [--dim N] [--blocks N] [--heads N] [--max-len N] [--ffn-dim N] [--seed N] [--threads N (default: one per core, at most 4)] [--min-rating X] [--json out.json]';
 
 runCli(async () => {
   const args = parseCli(
@@ -28,6 +28,7 @@ runCli(async () => {
       'max-len': { type: 'string' },
       'ffn-dim': { type: 'string' },
       seed: { type: 'string' },
+      threads: { type: 'string' },
       json: { type: 'string' },
       'min-rating': { type: 'string' },
     },
@@ -50,6 +51,7 @@ runCli(async () => {
     weightDecay: nonNegativeOption(args['weight-decay'], 'weight-decay', DEFAULT_PRETRAIN.weightDecay),
     negatives: nonNegativeOption(args.negatives, 'negatives', DEFAULT_PRETRAIN.negatives),
     seed: intOption(args.seed, 'seed', DEFAULT_PRETRAIN.seed),
+    ...(args.threads === undefined ? {} : { threads: intOption(args.threads, 'threads', 1) }),
     shape: {
       dim: intOption(args.dim, 'dim', DEFAULT_BACKBONE_SHAPE.dim),
       blocks: intOption(args.blocks, 'blocks', DEFAULT_BACKBONE_SHAPE.blocks),
