@@ -1,8 +1,9 @@
 import { writeFile } from 'node:fs/promises';
+import { availableParallelism } from 'node:os';
 import { METHOD_NAMES, type MethodName, isMethodName } from '../adaptation/adaptation-method.js';
 import { replayBaselines } from '../evaluation/prequential-baselines.js';
 import { SERVING_PROTOCOL, describeProtocol } from '../evaluation/protocol.js';
-import { runChild } from './child-runs.js';
+import { mapConcurrently, runChild } from './child-runs.js';
 import { intOption, nonNegativeOption, numberOption, parseCli, readCliEnvironment, runCli } from './cli-config.js';
 import { defaultBackboneDir, loadSplit } from './dataset-split.js';
 import { DEFAULT_EVAL_SETTINGS, type EvalMethodResult, type EvalSettings, evaluateMethod } from './eval-method.js';
@@ -11,7 +12,7 @@ import { loadOrPretrain } from './pretrain-command.js';
 
 const USAGE =
   'eval --data synthetic|<path> [--methods ladder,lora,...] [--json out.json] [--plot out.svg] [--backbone <dir>] [--window N] [--batch-size N] ' +
-  '[--events-per-step N] [--side-capacity N] [--lr X] [--side-lr X] [--side-optimizer adam|adagrad|sgd] [--negatives N] [--shadow-clicks N] [--anchor-pull X] [--gate-ranking-drop X] [--stream-events N] [--min-rating X] [--in-process]';
+  '[--events-per-step N] [--side-capacity N] [--lr X] [--side-lr X] [--side-optimizer adam|adagrad|sgd] [--negatives N] [--shadow-clicks N] [--anchor-pull X] [--gate-ranking-drop X] [--stream-events N] [--min-rating X] [--jobs N (methods at once, default one per core)] [--in-process]';
 
 function sideOptimizerOption(value: string): 'adam' | 'adagrad' | 'sgd' {
   if (value === 'adam' || value === 'adagrad' || value === 'sgd') return value;
@@ -40,6 +41,7 @@ runCli(async () => {
       'gate-ranking-drop': { type: 'string' },
       'stream-events': { type: 'string' },
       'min-rating': { type: 'string' },
+      jobs: { type: 'string' },
       'in-process': { type: 'boolean', default: false },
       worker: { type: 'string' },
       settings: { type: 'string' },
@@ -89,15 +91,28 @@ runCli(async () => {
 
   const baselines = replayBaselines(split.pretrain, split.stream, { window: settings.window, protocol: SERVING_PROTOCOL });
   for (const b of baselines) console.error(`${b.name} (online): HR@10 ${b.overall.hr10.toFixed(4)} (last window ${(b.last?.hr10 ?? Number.NaN).toFixed(4)})`);
-  const results: EvalMethodResult[] = [];
   const passThrough = ['--data', data, '--backbone', backboneDir, '--settings', JSON.stringify(settings), ...(streamEvents === undefined ? [] : ['--stream-events', String(streamEvents)]), ...(minRating === undefined ? [] : ['--min-rating', String(minRating)])];
-  for (const name of methods as MethodName[]) {
-    // --in-process skips the child processes (quicker to debug); peak RSS is then cumulative.
-    const result = args['in-process'] === true
-      ? await evaluateMethod(name, split, backboneDir, env, settings)
-      : await runChild<EvalMethodResult>(import.meta.url, [...passThrough, '--worker', name]);
-    results.push(result);
+  const report = (name: MethodName, result: EvalMethodResult): void =>
     console.error(`${name}: HR@10 ${result.row.hr10.toFixed(4)} (last window ${result.row.hr10Last.toFixed(4)}), ${result.row.published} published, refused ${JSON.stringify(result.row.refused)}, ${result.wallSeconds.toFixed(0)} s`);
+  let results: EvalMethodResult[];
+  if (args['in-process'] === true) {
+    // --in-process skips the child processes (quicker to debug); peak RSS is then cumulative.
+    results = [];
+    for (const name of methods as MethodName[]) {
+      const result = await evaluateMethod(name, split, backboneDir, env, settings);
+      report(name, result);
+      results.push(result);
+    }
+  } else {
+    // Each method trains on one thread (TF.js WASM), so one child per core runs side by side;
+    // the table keeps the order asked for.
+    const jobs = intOption(args.jobs, 'jobs', availableParallelism());
+    console.error(`evaluating ${methods.length} method(s), ${Math.min(jobs, methods.length)} at a time`);
+    results = await mapConcurrently(methods as MethodName[], jobs, async (name) => {
+      const result = await runChild<EvalMethodResult>(import.meta.url, [...passThrough, '--worker', name]);
+      report(name, result);
+      return result;
+    });
   }
 
   console.log(
