@@ -87,8 +87,23 @@ export async function until<T>(what: string, check: () => Promise<T | undefined>
   }
 }
 
+/** What GET /v1/models says of the model answering for one variant (serving's ModelInfo, the fields tests read). */
+export interface LiveModelInfo {
+  variant: string;
+  version: number;
+  /** Epoch ms the updater published it (null: the built-in identity model). */
+  publishedAt: number | null;
+  /** Epoch ms this replica swapped it in. */
+  appliedAt: number;
+}
+
+/** The model serving answers with for a variant, or undefined when the variant is not live. */
+export async function liveModel(servingUrl: string, variant: string): Promise<LiveModelInfo | undefined> {
+  const body = (await (await fetch(`${servingUrl}/v1/models`)).json()) as { variants: LiveModelInfo[] };
+  return body.variants.find((v) => v.variant === variant);
+}
+
 /** The version serving answers with for a variant (0 before its first snapshot). */
 export async function liveVersion(servingUrl: string, variant: string): Promise<number> {
-  const body = (await (await fetch(`${servingUrl}/v1/models`)).json()) as { variants: Array<{ variant: string; version: number }> };
-  return body.variants.find((v) => v.variant === variant)?.version ?? 0;
+  return (await liveModel(servingUrl, variant))?.version ?? 0;
 }
