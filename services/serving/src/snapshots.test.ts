@@ -166,7 +166,9 @@ describe('swap under load', () => {
         return { status: res.statusCode, body: res.json<Answer>() };
       };
       const load = async (worker: number): Promise<void> => {
-        for (let i = 0; publishing || i < 5; i++) {
+        // At least five requests each, and three more once the last version is live: a loaded
+        // machine may take until the last swap for the first few, so those alone cannot prove it.
+        for (let i = 0, after = 0; publishing || i < 5 || after++ < 3; i++) {
           const history = histories[(worker + i) % histories.length]!;
           const payload = { userId: `load-${worker}`, variant: 'ladder', k: 10, history };
           const { status, body } = worker % 2 === 0 ? await post(payload) : await inject(payload);
