@@ -26,7 +26,8 @@ const FETCH_HEADROOM_BYTES = 1024 * 1024;
  * restart joins a fresh group: the group is this process's alone.
  *
  * "Caught up" is measured against the log end offsets as of start: once every partition's
- * consumed position reaches them, the replica serves at least what existed when it started.
+ * consumed position reaches them (transaction markers included), the replica serves at least what
+ * existed when it started.
  */
 export async function startSnapshotConsumer(options: SnapshotConsumerOptions): Promise<RunningSnapshotConsumer> {
   const { kafka, adapters, logger, metrics } = options;
@@ -60,6 +61,9 @@ export async function startSnapshotConsumer(options: SnapshotConsumerOptions): P
         catchUp.passed(batch.partition, BigInt(message.offset));
       }
     },
+    // The updater publishes in transactions: the log ends on a commit marker, which never comes as
+    // a message, so the position (past the marker) is what reaches the end offset.
+    onPosition: (partition, next) => catchUp.passed(partition, next - 1n),
   });
   return joinedReader(consumer, catchUp);
 }

@@ -37,9 +37,24 @@ export async function readToEnd(
         () => reject(new StreamError('RECO_ERR_KAFKA_UNAVAILABLE', `readToEnd(${topic}) did not reach the end offsets within ${options.timeoutMs ?? 30_000} ms`)),
         options.timeoutMs ?? 30_000,
       );
+      // Offsets of compacted-away records are skipped and transaction markers (the last offset of
+      // a topic written in transactions) are never delivered, so "reached" means that the last
+      // offset of a fetched batch, filtered records included, is at or past end - 1.
+      const reached = (partition: number, lastOffset: bigint): void => {
+        const end = ends.get(partition);
+        if (end === undefined || lastOffset < end - 1n || !pending.delete(partition)) return;
+        if (pending.size === 0) {
+          clearTimeout(timer);
+          resolve();
+        }
+      };
       consumer.on(consumer.events.CRASH, ({ payload }) => {
         clearTimeout(timer);
         reject(payload.error);
+      });
+      // Emitted after every batch, one of nothing but markers or aborted records included.
+      consumer.on(consumer.events.END_BATCH_PROCESS, ({ payload }) => {
+        if (payload.topic === topic) reached(payload.partition, BigInt(payload.lastOffset));
       });
       consumer
         .run({
@@ -49,14 +64,7 @@ export async function readToEnd(
             if (end === undefined || BigInt(message.offset) >= end) return;
             await onMessage(message, partition);
             messages += 1;
-            // Offsets of compacted-away records are skipped, so "reached" means at or past end - 1.
-            if (BigInt(message.offset) >= end - 1n) {
-              pending.delete(partition);
-              if (pending.size === 0) {
-                clearTimeout(timer);
-                resolve();
-              }
-            }
+            reached(partition, BigInt(message.offset));
           },
         })
         .catch((error: unknown) => {

@@ -23,7 +23,8 @@ export function recordSize(message: Message): number {
  * names the limit, so a too-large snapshot is diagnosed from the log line alone.
  */
 export async function sendWithinLimit(
-  producer: Producer,
+  // A producer or a transaction (the updater publishes snapshots inside one): both send alike.
+  producer: Pick<Producer, 'send'>,
   spec: TopicSpec,
   messages: Message[],
   options: { acks?: -1 | 0 | 1; checkBeforeSending?: boolean } = {},

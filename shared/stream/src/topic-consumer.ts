@@ -80,6 +80,13 @@ export interface TopicConsumerOptions {
   observer?: ConsumerObserver;
   /** Handles one batch; the batch counts as handled only when this resolves. A throw is a crash. */
   eachBatch(batch: TopicBatch): Promise<void>;
+  /**
+   * Told the partition's next offset each time the position moves forward: after a handled batch,
+   * and after a fetch that held only transaction markers (or aborted records). Those never reach
+   * `eachBatch`, yet they occupy offsets: on a topic written in transactions the last offset is a
+   * commit marker, so "read up to the end" must be judged on positions, not on messages seen.
+   */
+  onPosition?(partition: number, next: bigint): void;
 }
 
 export interface TopicConsumer {
@@ -290,6 +297,16 @@ class TopicConsumerRunner implements TopicConsumer {
     consumer.on(consumer.events.CRASH, ({ payload }) => {
       if (consumer === this.#consumer) this.#crashed(payload.error, consumer);
     });
+    // A fetch of nothing but transaction markers or aborted records: KafkaJS moves its own position
+    // past them and says so only through this event (its `lastOffset` counts the filtered records).
+    consumer.on(consumer.events.END_BATCH_PROCESS, ({ payload }) => {
+      if (consumer !== this.#consumer || this.#stopped || payload.topic !== topic || payload.batchSize > 0) return;
+      const from = payload.firstOffset === null ? undefined : BigInt(payload.firstOffset);
+      const at = this.#positions.get(payload.partition);
+      // Only where this consumer stands: a seek made since that fetch says where the partition goes on from.
+      if (from === undefined || (at !== undefined && at !== from)) return;
+      this.#advance(payload.partition, BigInt(payload.lastOffset) + 1n, BigInt(payload.highWatermark));
+    });
     return consumer;
   }
 
@@ -326,13 +343,20 @@ class TopicConsumerRunner implements TopicConsumer {
     });
     // Sought while in hand: the seek says where the partition goes on from, not this batch's end.
     if (payload.isStale()) return;
-    payload.resolveOffset(last.offset);
-    const next = BigInt(last.offset) + 1n;
-    this.#positions.set(batch.partition, next);
-    this.#recordLag(batch.partition, BigInt(batch.highWatermark) - next);
+    // KafkaJS's lastOffset counts the records it filtered out after the last message (a commit
+    // marker, aborted records): never delivered, so the position moves past them too.
+    const through = BigInt(batch.lastOffset()) > BigInt(last.offset) ? batch.lastOffset() : last.offset;
+    payload.resolveOffset(through);
+    this.#advance(batch.partition, BigInt(through) + 1n, BigInt(batch.highWatermark));
     this.#options.observer?.consumed?.(batch.messages.length);
     if (this.#options.commitOffsets) await payload.commitOffsetsIfNecessary();
     await payload.heartbeat();
+  }
+
+  #advance(partition: number, next: bigint, highWatermark: bigint): void {
+    this.#positions.set(partition, next);
+    this.#recordLag(partition, highWatermark - next);
+    this.#options.onPosition?.(partition, next);
   }
 
   #recordLag(partition: number, lag: bigint): void {

@@ -17,6 +17,8 @@ export interface TopicNames {
   readonly deadLetter: string;
   readonly adapters: string;
   readonly items: string;
+  /** The updaters' lease (services/updater/src/lease.ts): group membership only, nothing is written. */
+  readonly lease: string;
 }
 
 export const DEFAULT_TOPIC_NAMES: TopicNames = Object.freeze({
@@ -24,6 +26,7 @@ export const DEFAULT_TOPIC_NAMES: TopicNames = Object.freeze({
   deadLetter: 'reco.events.dlq',
   adapters: 'reco.adapters',
   items: 'reco.items',
+  lease: 'reco.updater.lease',
 });
 
 /**
@@ -44,6 +47,9 @@ export const EVENT_MAX_BYTES = 1024 * 1024;
  */
 export const ITEM_MAX_BYTES = 1024 * 1024;
 
+/** The lease topic carries no records; Kafka's default limit. */
+export const LEASE_MAX_BYTES = 1024 * 1024;
+
 export interface TopicOptions {
   names?: Partial<TopicNames>;
   /** Partitions of the events topic; events are keyed by userId, so this bounds updater parallelism. */
@@ -57,6 +63,7 @@ export function topicNames(prefix = '', names: Partial<TopicNames> = {}): TopicN
     deadLetter: names.deadLetter ?? `${prefix}${DEFAULT_TOPIC_NAMES.deadLetter}`,
     adapters: names.adapters ?? `${prefix}${DEFAULT_TOPIC_NAMES.adapters}`,
     items: names.items ?? `${prefix}${DEFAULT_TOPIC_NAMES.items}`,
+    lease: names.lease ?? `${prefix}${DEFAULT_TOPIC_NAMES.lease}`,
   });
 }
 
@@ -65,6 +72,7 @@ export function topicSpecs(options: TopicOptions & { prefix?: string } = {}): {
   deadLetter: TopicSpec;
   adapters: TopicSpec;
   items: TopicSpec;
+  lease: TopicSpec;
 } {
   const names = topicNames(options.prefix, options.names);
   const replicationFactor = options.replicationFactor ?? 1;
@@ -116,6 +124,16 @@ export function topicSpecs(options: TopicOptions & { prefix?: string } = {}): {
         'segment.ms': String(3600 * 1000),
         'min.cleanable.dirty.ratio': '0.1',
       },
+    },
+    lease: {
+      name: names.lease,
+      // One partition: the updaters for a set of variants share one consumer group on it, and the
+      // member Kafka assigns this partition to is the active one (the others are standby).
+      numPartitions: 1,
+      replicationFactor,
+      maxMessageBytes: LEASE_MAX_BYTES,
+      // Nothing is ever produced to it; a day's retention keeps anything written by hand from staying.
+      configs: { 'cleanup.policy': 'delete', 'retention.ms': days(1), 'max.message.bytes': String(LEASE_MAX_BYTES) },
     },
   };
 }
