@@ -30,6 +30,23 @@ describe('updater http', () => {
     await app.close();
   });
 
+  it('a standby is ready (it is doing its job; a rolling update must go on), an updater not yet told its role is not, an active one as its consumer', async () => {
+    let role: 'starting' | 'standby' | 'active' = 'starting';
+    let health: ConsumerHealth | undefined;
+    const app = await buildApp({ consumer: () => health, role: () => role });
+    const starting = await app.inject('/readyz');
+    expect([starting.statusCode, starting.json()]).toEqual([503, { status: 'not-ready', reasons: ['waiting for the lease group to name the active updater'], consumers: [], role: 'starting' }]);
+    role = 'standby';
+    const standby = await app.inject('/readyz');
+    expect([standby.statusCode, standby.json()]).toEqual([200, { status: 'ready', reasons: [], consumers: [], role: 'standby' }]);
+    role = 'active';
+    expect((await app.inject('/readyz')).json()).toEqual({ status: 'not-ready', reasons: ['events consumer not started'], consumers: [], role: 'active' });
+    health = { name: 'events', topic: 'reco.events', sinceMs: 0, restarts: 0, lag: 0, lastError: undefined, state: 'running' };
+    const active = await app.inject('/readyz');
+    expect([active.statusCode, active.json()]).toEqual([200, { status: 'ready', reasons: [], consumers: [{ name: 'events', state: 'running' }], role: 'active' }]);
+    await app.close();
+  });
+
   it('logs one debug line per request and nothing at info (scrapes every few seconds would drown the log)', async () => {
     const lines: Array<Record<string, unknown>> = [];
     const sink = new Writable({

@@ -13,6 +13,12 @@ export interface UpdaterDeps {
    * failed, is not training anything.
    */
   consumer?: () => ConsumerHealth | undefined;
+  /**
+   * Where this updater stands with the lease of its variants. A standby is ready (it is doing its
+   * job, and a rolling update must be able to go on while it waits); `starting` (not yet told
+   * either way) is not; an active updater is ready while its events consumer runs.
+   */
+  role?: () => 'starting' | 'standby' | 'active';
 }
 
 const readySchema = {
@@ -22,6 +28,7 @@ const readySchema = {
   properties: {
     status: { type: 'string', enum: ['ready', 'not-ready'] },
     reasons: { type: 'array', items: { type: 'string' } },
+    role: { type: 'string', enum: ['starting', 'standby', 'active'] },
     consumers: {
       type: 'array',
       items: {
@@ -45,11 +52,14 @@ export async function buildApp(deps: UpdaterDeps = {}): Promise<FastifyInstance>
   const status = { type: 'object', properties: { status: { type: 'string' } }, required: ['status'], additionalProperties: false } as const;
   app.get('/healthz', { schema: { response: { 200: status } } }, async () => ({ status: 'ok' }));
   app.get('/readyz', { schema: { response: { 200: readySchema, 503: readySchema } } }, async (_request, reply) => {
+    const role = deps.role?.();
+    if (role === 'standby') return { status: 'ready', reasons: [], consumers: [], role };
     const health = deps.consumer?.();
-    const reasons = health === undefined ? ['events consumer not started'] : [consumerNotReadyReason(health)].filter((r): r is string => r !== undefined);
+    const reasons =
+      role === 'starting' ? ['waiting for the lease group to name the active updater'] : health === undefined ? ['events consumer not started'] : [consumerNotReadyReason(health)].filter((r): r is string => r !== undefined);
     const consumers = health === undefined ? [] : [{ name: health.name, state: health.state }];
     if (reasons.length > 0) reply.code(503);
-    return { status: reasons.length === 0 ? 'ready' : 'not-ready', reasons, consumers };
+    return { status: reasons.length === 0 ? 'ready' : 'not-ready', reasons, consumers, ...(role === undefined ? {} : { role }) };
   });
   app.get('/metrics', async (_request, reply) => {
     if (!deps.registry) return reply.code(404).send('no metrics registry');

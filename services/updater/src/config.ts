@@ -33,6 +33,8 @@ export interface UpdaterConfig {
   readonly groupId: string;
   /** How long the group waits for a silent member before handing its partitions to another. */
   readonly sessionTimeoutMs: number;
+  /** How long the lease group waits for a silent active updater before a standby takes over. */
+  readonly leaseSessionTimeoutMs: number;
   /** Events per partition re-read below the resume offsets to rebuild user histories after a restart. */
   readonly historyLookback: number;
   /** How long a graceful stop (finish the step, publish, leave the group) may take before exiting anyway. */
@@ -60,6 +62,8 @@ export interface UpdaterConfig {
  *   RECO_TOPIC_PREFIX prefix for every topic name (default none)
  *   RECO_GROUP_ID     consumer group (default reco-updater)
  *   RECO_SESSION_TIMEOUT_MS  group session timeout (default 30000; the broker allows 6000 and up)
+ *   RECO_LEASE_SESSION_TIMEOUT_MS  how long a silent active updater keeps the lease of its variants
+ *                     before a standby takes over (default 10000; the broker allows 6000 and up)
  *   RECO_HISTORY_LOOKBACK    events per partition re-read (not trained) to rebuild histories on start (default 2000)
  *   RECO_SHUTDOWN_TIMEOUT_MS how long a graceful stop may take before the process exits anyway (default 20000)
  *   RECO_PUBLISH_INTERVAL_MS / RECO_PUBLISH_MAX_STEPS  publish every N ms or M steps (5000 / 200)
@@ -95,6 +99,10 @@ export function readUpdaterConfig(env: Readonly<Record<string, string | undefine
     topicPrefix: env.RECO_TOPIC_PREFIX ?? '',
     groupId: env.RECO_GROUP_ID ?? 'reco-updater',
     sessionTimeoutMs: integer(env, 'RECO_SESSION_TIMEOUT_MS', 30_000, 6000, 300_000),
+    // Shorter than the events group's: it bounds how long a kill -9'd active leaves its variants
+    // untrained (a standby takes over within about this plus its start-up), and the lease consumer
+    // heartbeats on its own, so a long training batch never makes it look silent.
+    leaseSessionTimeoutMs: integer(env, 'RECO_LEASE_SESSION_TIMEOUT_MS', 10_000, 6000, 300_000),
     historyLookback: integer(env, 'RECO_HISTORY_LOOKBACK', 2000, 0, 10_000_000),
     shutdownTimeoutMs: integer(env, 'RECO_SHUTDOWN_TIMEOUT_MS', 20_000, 1000, 600_000),
     backboneDir: resolve(env.RECO_BACKBONE_DIR ?? '.cache/backbones/synthetic'),

@@ -45,6 +45,11 @@ export function createUpdaterMetrics(options: { defaultMetrics?: boolean } = {})
       labelNames: ['variant'],
       registers,
     }),
+    active: new Gauge({
+      name: 'reco_updater_active',
+      help: '1 while this updater holds the lease of its variants (trains and publishes); 0 while it waits as standby or is starting',
+      registers,
+    }),
     liveVersion: new Gauge({ name: 'reco_live_version', help: 'Latest published snapshot version', labelNames: ['variant'], registers }),
     lastPublishTime: new Gauge({ name: 'reco_updater_last_publish_timestamp_seconds', help: 'When the latest snapshot was published (set to the start time until the first publish, so a variant that never publishes is noticed)', labelNames: ['variant'], registers }),
     // The consumer seam's series, with the same names and labels as serving's, for the alert rules.

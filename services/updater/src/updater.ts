@@ -8,6 +8,7 @@ import {
   type EventBatch,
   type Kafka,
   type Logger,
+  type Message,
   type Producer,
   type TopicConsumer,
   type TopicSpec,
@@ -28,10 +29,17 @@ export interface RollbackFollowing {
   rebuild(spec: VariantSpec, from: AdapterSnapshot, versionFloor: number): VariantTrainer;
 }
 
+/** Where snapshots go when not through the plain producer: main.ts's fenced, transactional SnapshotPublisher. */
+export interface SnapshotSink {
+  publish(variant: string, message: Message): Promise<void>;
+}
+
 export interface UpdaterDeps {
   kafka: Kafka;
-  /** Used for snapshots and dead letters; owned by the caller. */
+  /** A plain (non-transactional) producer for dead letters, and for snapshots unless `snapshots` is given; owned by the caller. */
   producer: Producer;
+  /** Publishes each snapshot (main.ts: one transaction per snapshot, fenced per variant). */
+  snapshots?: SnapshotSink;
   topics: { events: TopicSpec; deadLetter: TopicSpec; adapters: TopicSpec };
   groupId: string;
   sessionTimeoutMs?: number;
@@ -308,7 +316,9 @@ export class Updater {
       return;
     }
     const { meta } = outcome.snapshot;
-    await sendWithinLimit(producer, topics.adapters, [{ key: meta.variant, value: sealSnapshot(outcome.snapshot, this.#deps.trust) }]);
+    const message = { key: meta.variant, value: sealSnapshot(outcome.snapshot, this.#deps.trust) };
+    if (this.#deps.snapshots !== undefined) await this.#deps.snapshots.publish(meta.variant, message);
+    else await sendWithinLimit(producer, topics.adapters, [message]);
     metrics.snapshotsPublished.inc(labels);
     metrics.liveVersion.set(labels, meta.version);
     metrics.lastPublishTime.set(labels, now / 1000);

@@ -13,7 +13,19 @@ export {
   type ServiceLogger,
 } from './logger.js';
 export { readKafkaConfig, type KafkaConfig, type SaslMechanism } from './kafka-config.js';
-export { fastFailingClientFor, createKafkaClient, type Admin, type Kafka, type KafkaMessage, type Message, type Producer, type RecordMetadata } from './kafka-client.js';
+export {
+  AssignerProtocol,
+  fastFailingClientFor,
+  createKafkaClient,
+  type Admin,
+  type Consumer,
+  type Kafka,
+  type KafkaMessage,
+  type Message,
+  type PartitionAssigner,
+  type Producer,
+  type RecordMetadata,
+} from './kafka-client.js';
 export { TRANSIENT_BROKER_ERRORS, isTransientKafkaLog, routeLogsTo } from './kafka-logs.js';
 export {
   ADAPTER_SNAPSHOT_MAX_BYTES,

@@ -4,7 +4,9 @@ import { routeLogsTo } from './kafka-logs.js';
 import type { Logger } from './logger.js';
 
 // Services reach Kafka only through this package; these are the KafkaJS shapes they handle.
-export type { Admin, Kafka, KafkaMessage, Message, Producer, RecordMetadata } from 'kafkajs';
+export type { Admin, Consumer, Kafka, KafkaMessage, Message, PartitionAssigner, Producer, RecordMetadata } from 'kafkajs';
+// A custom assigner's wire format (the updater's lease assigner).
+export { AssignerProtocol } from 'kafkajs';
 
 /**
  * Requests of admins and producers: a leader election or a coordinator that is still loading
