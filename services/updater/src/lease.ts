@@ -148,10 +148,17 @@ export async function acquireLease(options: LeaseOptions): Promise<Lease> {
     });
   });
   held.catch(() => undefined); // awaited below; a crash during connect must not count as unhandled
-  await consumer.connect();
-  await consumer.subscribe({ topic, fromBeginning: false });
-  await consumer.run({ autoCommit: false, eachMessage: async () => undefined });
-  await held;
+  try {
+    await consumer.connect();
+    await consumer.subscribe({ topic, fromBeginning: false });
+    await consumer.run({ autoCommit: false, eachMessage: async () => undefined });
+    await held;
+  } catch (error) {
+    // The caller retries with a consumer of its own: this one must not stay in the group.
+    released = true;
+    await consumer.disconnect().catch(() => undefined);
+    throw error;
+  }
   return {
     get holding() {
       return holding && !lost;
