@@ -7,7 +7,8 @@ describe('updater config', () => {
   it('has defaults for everything but the brokers', () => {
     const config = readUpdaterConfig({ KAFKA_BROKERS: 'localhost:9092', RECO_SNAPSHOT_KEY: KEY });
     expect(config.variants).toEqual([{ name: 'ladder', method: 'ladder' }]);
-    expect(config.training).toMatchObject({ batchSize: 64, publishIntervalMs: 5000, publishMaxSteps: 200 });
+    expect(config.training).toMatchObject({ batchSize: 64, publishIntervalMs: 5000, publishMaxSteps: 200, memoryWeightBy: 'ranking' });
+    expect(readUpdaterConfig({ KAFKA_BROKERS: 'b:9092', RECO_SNAPSHOT_KEY: KEY, RECO_MEMORY_WEIGHT: 'loss' }).training.memoryWeightBy).toBe('loss');
     expect(config.groupId).toBe('reco-updater');
     expect(config).toMatchObject({ backboneEngine: 'auto', ortThreads: 1, ortProviders: ['cpu'], backboneCacheEntries: 20_000, shutdownTimeoutMs: 20_000 });
     expect(readUpdaterConfig({ KAFKA_BROKERS: 'b:9092', RECO_SNAPSHOT_KEY: KEY, RECO_BACKBONE_ENGINE: 'tfjs', RECO_ORT_THREADS: '2', RECO_ORT_PROVIDERS: 'cuda,cpu', RECO_BACKBONE_CACHE_ENTRIES: '0' })).toMatchObject({
@@ -31,6 +32,7 @@ describe('updater config', () => {
     [{ RECO_ORT_THREADS: '0' }, 'RECO_ORT_THREADS must be an integer'],
     [{ RECO_ORT_PROVIDERS: 'cuda;cpu' }, 'RECO_ORT_PROVIDERS: "cuda;cpu" is not an execution provider name'],
     [{ RECO_SHUTDOWN_TIMEOUT_MS: '5' }, 'RECO_SHUTDOWN_TIMEOUT_MS must be an integer'],
+    [{ RECO_MEMORY_WEIGHT: 'gradient' }, 'RECO_MEMORY_WEIGHT must be ranking or loss'],
   ])('refuses %j', (env, message) => {
     expect(() => readUpdaterConfig({ KAFKA_BROKERS: 'localhost:9092', RECO_SNAPSHOT_KEY: KEY, ...env })).toThrow(message);
   });

@@ -20,6 +20,8 @@ export interface TrainingSettings {
   readonly gateShadowClicks: number;
   /** Fraction of the way back to the starting parameters each step takes (OnlineTrainer.anchorPull); 0 = none. */
   readonly anchorPull: number;
+  /** How the co-visit memory's weight is set (OnlineTrainer.memoryWeightBy); absent = the trainer's default, ranking. */
+  readonly memoryWeightBy?: 'ranking' | 'loss';
 }
 
 export interface UpdaterConfig {
@@ -72,6 +74,8 @@ export interface UpdaterConfig {
  *   RECO_GATE_MAX_RANKING_DROP   largest holdout HR@10/NDCG@10 drop below live that is published (default 0.01)
  *   RECO_GATE_SHADOW_CLICKS      fresh clicks a candidate is ranked on beside live before it may be published (default 0 = off)
  *   RECO_ANCHOR_PULL             fraction of the way back to the starting parameters each step takes (default 0 = none)
+ *   RECO_MEMORY_WEIGHT           ranking | loss: the co-visit memory's weight is chosen by holdout NDCG@10 at each
+ *                                publish attempt (default) or trained with the loss
  *   RECO_TF_BACKEND   tensorflow-gpu | tensorflow | wasm | cpu (default: first that loads)
  *   RECO_BACKBONE_ENGINE  auto | onnx | tfjs: what runs the frozen backbone for ladder (default auto:
  *                     ONNX Runtime where it loads, else TF.js with a logged reason)
@@ -137,9 +141,16 @@ export function readUpdaterConfig(env: Readonly<Record<string, string | undefine
       // Off by default: 0.01 lifted ladder on MovieLens but stopped prompt tuning from learning
       // the synthetic world's drift (docs/online-ablation.md).
       anchorPull: fraction(env, 'RECO_ANCHOR_PULL', 0),
+      memoryWeightBy: memoryWeightBy(env.RECO_MEMORY_WEIGHT),
     }),
     snapshotTrust: snapshotTrust(env.RECO_SNAPSHOT_KEY, isInsecureFlag(env.RECO_SNAPSHOT_INSECURE)),
   });
+}
+
+function memoryWeightBy(raw: string | undefined): 'ranking' | 'loss' {
+  const value = raw === undefined || raw.trim() === '' ? 'ranking' : raw.trim();
+  if (value !== 'ranking' && value !== 'loss') throw new Error(`RECO_MEMORY_WEIGHT must be ranking or loss, got "${raw}"`);
+  return value;
 }
 
 function integer(env: Readonly<Record<string, string | undefined>>, name: string, fallback: number, min: number, max: number): number {

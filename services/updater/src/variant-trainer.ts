@@ -102,6 +102,7 @@ export class VariantTrainer {
       gate: { maxLossIncrease: settings.gateMaxLossIncrease, maxRankingDrop: settings.gateMaxRankingDrop },
       shadowClicks: settings.gateShadowClicks,
       anchorPull: settings.anchorPull,
+      ...(settings.memoryWeightBy === undefined ? {} : { memoryWeightBy: settings.memoryWeightBy }),
       ...(options.now ? { now: options.now } : {}),
     });
     return new VariantTrainer(spec, method, trainer, checkpoint.backboneId, freshPerStep, resumeFrom, options.versionFloor ?? 0);

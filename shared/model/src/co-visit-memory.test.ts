@@ -4,6 +4,7 @@ import { createAdaptation } from './adaptation/create-adaptation.js';
 import { MEMORY_SCALE, MEMORY_SLOTS, candidateMemory, memoryOf } from './co-visit-memory.js';
 import { CoVisits } from './co-visits.js';
 import { ItemCatalogue } from './item-catalogue.js';
+import { MEMORY_WEIGHT_GRID } from './memory-weight-choice.js';
 import { OnlineTrainer } from './online-trainer.js';
 import { candidateSet, negativeMask } from './sampled-softmax-loss.js';
 import { type SmallFixture, smallWorldFixture } from './testing/small-world-fixture.js';
@@ -67,35 +68,53 @@ describe('the trainer and the co-visit memory', () => {
 
   afterAll(() => fixture.checkpoint.backbone.dispose());
 
-  it('learns to trust co-visits on a stream where they predict the next click, and ranks those clicks better for it', async () => {
-    const { backbone, itemIds, backboneId } = fixture.checkpoint;
-    const method = createAdaptation('ladder', backbone, new ItemCatalogue(itemIds, 16), { seed: 4 });
-    const trainer = new OnlineTrainer({ method, backboneId, batchSize: 32, freshPerStep: 16, seed: 5, negatives: 200, publishPolicy: { intervalMs: 1e9, maxSteps: 10 } });
-    // New users each click one item and then its fixed partner (a pairing the synthetic world
-    // never had), so only co-visits can tell the second click; the first clicks seed the counts.
+  /** New users each click one item and then its fixed partner (a pairing the synthetic world never had), so only co-visits can tell the second click; the first clicks seed the counts. */
+  function pairStream(itemIds: readonly string[]): Interaction[] {
     const partner = (i: number): string => itemIds[(i * 7 + 3) % itemIds.length] as string;
     const events: Interaction[] = [];
     for (let u = 0; u < 1500; u++) {
       const i = u % 60;
       events.push({ userId: `pair-${u}`, itemId: itemIds[i] as string, type: 'click', ts: 2 * u }, { userId: `pair-${u}`, itemId: partner(i), type: 'click', ts: 2 * u + 1 });
     }
-    try {
-      for (const [n, event] of events.entries()) {
-        trainer.observe(event);
-        if (n % 16 === 15) await trainer.trainStep();
-        if (n % 320 === 319) await trainer.maybePublish();
+    return events;
+  }
+
+  for (const memoryWeightBy of ['ranking', 'loss'] as const) {
+    it(`${memoryWeightBy === 'ranking' ? 'chooses' : 'learns'} the memory weight on a stream where co-visits predict the next click, and ranks those clicks better for it`, async () => {
+      const { backbone, itemIds, backboneId } = fixture.checkpoint;
+      const method = createAdaptation('ladder', backbone, new ItemCatalogue(itemIds, 16), { seed: 4 });
+      const trainer = new OnlineTrainer({ method, backboneId, batchSize: 32, freshPerStep: 16, seed: 5, negatives: 200, publishPolicy: { intervalMs: 1e9, maxSteps: 10 }, memoryWeightBy });
+      const weight = async (): Promise<number> => (await method.coVisitWeight().data())[0] ?? 0;
+      const movedByStep: number[] = [];
+      try {
+        for (const [n, event] of pairStream(itemIds).entries()) {
+          trainer.observe(event);
+          if (n % 16 === 15) {
+            const before = await weight();
+            await trainer.trainStep();
+            movedByStep.push(Math.abs((await weight()) - before));
+          }
+          if (n % 320 === 319) await trainer.maybePublish();
+        }
+        await trainer.trainStep();
+        if (memoryWeightBy === 'ranking') {
+          // Set only at publish attempts, to a weight of the grid; no optimiser step moves it.
+          expect(MEMORY_WEIGHT_GRID).toContain(await weight());
+          expect(await weight()).toBeGreaterThanOrEqual(1);
+          expect(Math.max(...movedByStep)).toBe(0);
+        } else {
+          expect(await weight()).toBeGreaterThan(0.3);
+          expect(Math.max(...movedByStep)).toBeGreaterThan(0);
+        }
+        const windows = trainer.prequential.windows();
+        const first = windows[0];
+        const last = windows[windows.length - 1];
+        expect(first).toBeDefined();
+        expect(last?.hr10 ?? 0).toBeGreaterThan((first?.hr10 ?? 0) + 0.3);
+      } finally {
+        trainer.dispose();
+        method.dispose();
       }
-      await trainer.trainStep();
-      const weight = (await method.coVisitWeight().data())[0] ?? 0;
-      expect(weight).toBeGreaterThan(0.3);
-      const windows = trainer.prequential.windows();
-      const first = windows[0];
-      const last = windows[windows.length - 1];
-      expect(first).toBeDefined();
-      expect(last?.hr10 ?? 0).toBeGreaterThan((first?.hr10 ?? 0) + 0.3);
-    } finally {
-      trainer.dispose();
-      method.dispose();
-    }
-  }, 120_000);
+    }, 120_000);
+  }
 });

@@ -6,6 +6,7 @@ import { LadderMethod } from './adaptation/ladder.js';
 import { FIRST_ITEM_ID } from './backbone-config.js';
 import { addMemory, candidateMemory, memoryOf } from './co-visit-memory.js';
 import { CoVisits, type SparseScores } from './co-visits.js';
+import { chooseMemoryWeight, type MemoryRankingCase } from './memory-weight-choice.js';
 import { NegativeSampler } from './negative-sampler.js';
 import { PrequentialTracker } from './prequential.js';
 import { type PublishPolicy, publishDecision } from './publish-policy.js';
@@ -87,6 +88,12 @@ export interface OnlineTrainerOptions {
    */
   shadowClicks?: number;
   /**
+   * How the co-visit memory's weight w is set: 'ranking' (default) chooses it at each publish
+   * attempt as the weight that ranks the rolling holdout best (memory-weight-choice.ts), and no
+   * gradient moves it; 'loss' trains it with the other side parameters.
+   */
+  memoryWeightBy?: 'ranking' | 'loss';
+  /**
    * Fraction of the way back to the starting parameters that every step takes, after the
    * optimiser's update (0 = none): what the recent clicks stop supporting decays back to the
    * backbone's own ranking instead of lingering after the users it was learned from are gone.
@@ -163,6 +170,7 @@ const DEFAULTS = {
   publishPolicy: { intervalMs: 10_000, maxSteps: 200 } satisfies PublishPolicy,
   gate: { maxLossIncrease: 0.05, maxRankingDrop: 0.01 } satisfies GateConfig,
   shadowClicks: 0,
+  memoryWeightBy: 'ranking' as 'ranking' | 'loss',
   anchorPull: 0,
 } as const;
 
@@ -219,6 +227,7 @@ export class OnlineTrainer {
       publishPolicy: options.publishPolicy ?? DEFAULTS.publishPolicy,
       gate: options.gate ?? DEFAULTS.gate,
       shadowClicks: options.shadowClicks ?? DEFAULTS.shadowClicks,
+      memoryWeightBy: options.memoryWeightBy ?? DEFAULTS.memoryWeightBy,
       anchorPull: options.anchorPull ?? DEFAULTS.anchorPull,
       protocol: options.protocol ?? SERVING_PROTOCOL,
       scoreWith: options.scoreWith ?? 'published',
@@ -240,7 +249,8 @@ export class OnlineTrainer {
       sideKind === 'adam' ? tf.train.adam(this.options.sideLearningRate) : sideKind === 'adagrad' ? tf.train.adagrad(this.options.sideLearningRate) : tf.train.sgd(this.options.sideLearningRate);
     this.lastPublishMs = this.options.now();
     if (this.options.anchorPull > 0) {
-      const exempt = new Set(this.method.newItemVariables().map((v) => v.name));
+      // New items start at zero, which is no knowledge; a memory weight chosen by ranking is no trained value.
+      const exempt = new Set([...this.method.newItemVariables(), ...(this.rankedMemoryWeight() === undefined ? [] : [this.method.coVisitWeight()])].map((v) => (v as tf.Variable).name));
       this.anchor = new Map(this.method.trainableVariables().filter((v) => !exempt.has(v.name)).map((v) => [v.name, tf.keep(v.clone())]));
     }
   }
@@ -426,7 +436,12 @@ export class OnlineTrainer {
       // table before any new item exists) gets an explicit zero gradient instead of a gap.
       const own: tf.NamedTensorMap = {};
       const side: tf.NamedTensorMap = {};
+      const chosen = this.rankedMemoryWeight();
       for (const v of variables) {
+        if (v === chosen) {
+          grads[v.name]?.dispose();
+          grads[v.name] = tf.zerosLike(v);
+        }
         const g = grads[v.name] ?? (grads[v.name] = tf.zerosLike(v));
         (sideIds.has(v.name) ? side : own)[v.name] = g;
       }
@@ -456,6 +471,33 @@ export class OnlineTrainer {
     };
   }
 
+  /** The memory weight variable when it is chosen by ranking rather than trained (undefined for `frozen`, which has none to set). */
+  private rankedMemoryWeight(): tf.Variable | undefined {
+    if (this.options.memoryWeightBy !== 'ranking') return undefined;
+    const w = this.method.coVisitWeight();
+    return this.method.sideVariables().find((v) => v === w);
+  }
+
+  /** Sets the memory weight that ranks the holdout best (see memoryWeightBy); one forward's states `h`. */
+  private async chooseMemoryWeightOn(h: tf.Tensor2D): Promise<void> {
+    const variable = this.rankedMemoryWeight();
+    if (variable === undefined || this.holdout.length === 0) return;
+    const slots = this.method.catalogue.numSlots;
+    const cases: MemoryRankingCase[] = [];
+    for (let start = 0; start < this.holdout.length; start += 128) {
+      const rows = Math.min(128, this.holdout.length - start);
+      const scores = tf.tidy(() => this.method.scoresAt(rows === this.holdout.length ? h : tf.slice(h, [start, 0], [rows, -1])));
+      const data = (await scores.data()) as Float32Array;
+      scores.dispose();
+      for (let row = 0; row < rows; row++) {
+        const e = this.holdout[start + row] as TrainingExample;
+        cases.push({ scores: data.subarray(row * slots, (row + 1) * slots), memory: e.memory, target: e.target, excluded: this.excludedFor(e) });
+      }
+    }
+    const choice = chooseMemoryWeight(cases, await memoryWeight(this.method));
+    tf.tidy(() => variable.assign(tf.fill(variable.shape, choice.weight)));
+  }
+
   private pullToAnchor(variables: readonly tf.Variable[]): void {
     const pull = this.options.anchorPull;
     tf.tidy(() => {
@@ -468,16 +510,20 @@ export class OnlineTrainer {
 
   /**
    * What the gate reads of `method` on the rolling holdout, from one forward: the mean
-   * sampled-softmax loss (negatives fixed by `negativesSeed`, the same for candidate and live)
-   * and HR@10/NDCG@10 under the protocol (full ranking) with each example's rank.
+   * sampled-softmax loss (negatives fixed by `negativesSeed`, the same for candidate and live;
+   * the memory at `lossMemoryWeight` when given, else at the method's own w), the memory weight
+   * it ranks with (for the candidate, chosen here first), and HR@10/NDCG@10 under the protocol
+   * (full ranking) with each example's rank.
    */
-  private async holdoutFigures(method: AdaptationMethod, negativesSeed: number): Promise<{ loss: number; ranking: { hr10: number; ndcg10: number; ranks: number[] } }> {
+  private async holdoutFigures(method: AdaptationMethod, negativesSeed: number, lossMemoryWeight?: number): Promise<{ loss: number; memoryWeight: number; ranking: { hr10: number; ndcg10: number; ranks: number[] } }> {
     const sampler = new NegativeSampler({ rng: createRng(negativesSeed), numSlots: this.method.catalogue.numSlots, firstValidSlot: FIRST_ITEM_ID });
     const targets = this.holdout.map((e) => e.target);
     const candidates = candidateSet(targets, sampler.sample(this.options.negatives, new Set(targets)));
     const h = await this.userStates(method, this.holdout);
     try {
-      const extras = this.lossExtras(this.holdout, candidates);
+      // The candidate's memory weight is chosen on these clicks before it is judged on them (the live one keeps its own).
+      if (method === this.method) await this.chooseMemoryWeightOn(h);
+      const extras = { ...this.lossExtras(this.holdout, candidates), ...(lossMemoryWeight === undefined ? {} : { memoryWeight: lossMemoryWeight }) };
       const lossTensor = tf.tidy(() => sampledSoftmaxLossAt(method, h, candidates, extras));
       const loss = (await lossTensor.data())[0] ?? Number.NaN;
       lossTensor.dispose();
@@ -485,7 +531,7 @@ export class OnlineTrainer {
       const accumulator = new RankingAccumulator('full');
       for (const rank of ranks) accumulator.add(rank);
       const { hr10, ndcg10 } = accumulator.summary();
-      return { loss, ranking: { hr10, ndcg10, ranks } };
+      return { loss, memoryWeight: await memoryWeight(method), ranking: { hr10, ndcg10, ranks } };
     } finally {
       h.dispose();
     }
@@ -560,7 +606,11 @@ export class OnlineTrainer {
     // An empty holdout (right after a start) has no loss to judge: the gate then checks weights only.
     const judged = this.holdout.length > 0;
     const candidate = judged ? await this.holdoutFigures(this.method, seed) : null;
-    const live = this.live === null || !judged ? null : await this.holdoutFigures(this.live, seed);
+    // A memory weight chosen by ranking (memoryWeightBy) moves the loss by itself, and the loss is
+    // there to judge the trained parameters: the live loss is then taken at the candidate's weight.
+    // The ranking figures compare what users get from each, at its own weight.
+    const lossWeight = candidate !== null && this.rankedMemoryWeight() !== undefined ? candidate.memoryWeight : undefined;
+    const live = this.live === null || candidate === null ? null : await this.holdoutFigures(this.live, seed, lossWeight);
     const candidateLoss = candidate?.loss ?? null;
     const liveLoss = live?.loss ?? null;
     const candidateRanking = candidate?.ranking ?? null;

@@ -41,6 +41,8 @@ export function candidateSet(targets: ArrayLike<number>, negatives: Int32Array, 
 export interface LossExtras {
   /** The examples' co-visit memory at the candidates (see candidateMemory), weighted by the method's w. */
   memory?: Float32Array;
+  /** The memory's weight in this loss instead of the method's own w: the gate compares candidate and live at one weight. */
+  memoryWeight?: number;
   /** 1 where a candidate must not count as a negative for an example (see negativeMask). */
   mask?: Uint8Array;
 }
@@ -96,7 +98,7 @@ export function sampledSoftmaxLossAt(method: AdaptationMethod, h: tf.Tensor2D, c
   const bias = tf.reshape(embeddingLookup(tf.reshape(method.itemBias(), [-1, 1]), slots), [-1]);
   const shape: [number, number] = [h.shape[0], candidates.slots.length];
   let logits = tf.add<tf.Tensor2D>(logitsAgainst(h, rows), bias);
-  if (extras.memory !== undefined) logits = tf.add(logits, tf.mul(tf.tensor2d(extras.memory, shape), method.coVisitWeight()));
+  if (extras.memory !== undefined) logits = tf.add(logits, tf.mul(tf.tensor2d(extras.memory, shape), extras.memoryWeight ?? method.coVisitWeight()));
   if (extras.mask !== undefined) logits = tf.add(logits, tf.tensor2d(Float32Array.from(extras.mask, (m) => (m === 0 ? 0 : MASKED_LOGIT)), shape));
   return softmaxCrossEntropy(logits, tf.tensor1d(candidates.targetColumns, 'int32'));
 }

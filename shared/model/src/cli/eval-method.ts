@@ -55,6 +55,8 @@ export interface EvalSettings {
   /** Clicks each candidate is tried on before it is published (the updater's RECO_GATE_SHADOW_CLICKS). */
   shadowClicks?: number;
   anchorPull?: number;
+  /** How the co-visit memory's weight is set (OnlineTrainerOptions.memoryWeightBy). */
+  memoryWeightBy?: 'ranking' | 'loss';
 }
 
 /** What the updater runs with by default, so `eval` measures what a deployment would do. */
@@ -94,6 +96,7 @@ export async function evaluateMethod(name: MethodName, split: DatasetSplit, back
     ...(settings.negatives === undefined ? {} : { negatives: settings.negatives }),
     ...(settings.shadowClicks === undefined ? {} : { shadowClicks: settings.shadowClicks }),
     ...(settings.anchorPull === undefined ? {} : { anchorPull: settings.anchorPull }),
+    ...(settings.memoryWeightBy === undefined ? {} : { memoryWeightBy: settings.memoryWeightBy }),
   });
   trainer.seedHistories(split.pretrain);
   const progress = createProgressReporter({ label: name });

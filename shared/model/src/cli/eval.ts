@@ -12,11 +12,16 @@ import { loadOrPretrain } from './pretrain-command.js';
 
 const USAGE =
   'eval --data synthetic|<path> [--methods ladder,lora,...] [--json out.json] [--plot out.svg] [--backbone <dir>] [--window N] [--batch-size N] ' +
-  '[--events-per-step N] [--side-capacity N] [--lr X] [--side-lr X] [--side-optimizer adam|adagrad|sgd] [--negatives N] [--shadow-clicks N] [--anchor-pull X] [--gate-ranking-drop X] [--stream-events N] [--min-rating X] [--jobs N (methods at once, default one per core)] [--in-process]';
+  '[--events-per-step N] [--side-capacity N] [--lr X] [--side-lr X] [--side-optimizer adam|adagrad|sgd] [--negatives N] [--shadow-clicks N] [--anchor-pull X] [--memory-weight ranking|loss] [--gate-ranking-drop X] [--stream-events N] [--min-rating X] [--jobs N (methods at once, default one per core)] [--in-process]';
 
 function sideOptimizerOption(value: string): 'adam' | 'adagrad' | 'sgd' {
   if (value === 'adam' || value === 'adagrad' || value === 'sgd') return value;
   throw new Error(`--side-optimizer must be adam, adagrad or sgd, got ${value}`);
+}
+
+function memoryWeightOption(value: string): 'ranking' | 'loss' {
+  if (value === 'ranking' || value === 'loss') return value;
+  throw new Error(`--memory-weight must be ranking or loss, got ${value}`);
 }
 
 runCli(async () => {
@@ -38,6 +43,7 @@ runCli(async () => {
       negatives: { type: 'string' },
       'shadow-clicks': { type: 'string' },
       'anchor-pull': { type: 'string' },
+      'memory-weight': { type: 'string' },
       'gate-ranking-drop': { type: 'string' },
       'stream-events': { type: 'string' },
       'min-rating': { type: 'string' },
@@ -67,6 +73,7 @@ runCli(async () => {
           ...(args.negatives === undefined ? {} : { negatives: intOption(args.negatives, 'negatives', 1000) }),
           ...(args['anchor-pull'] === undefined ? {} : { anchorPull: nonNegativeOption(args['anchor-pull'], 'anchor-pull', 0) }),
           ...(args['shadow-clicks'] === undefined ? {} : { shadowClicks: intOption(args['shadow-clicks'], 'shadow-clicks', 0) }),
+          ...(args['memory-weight'] === undefined ? {} : { memoryWeightBy: memoryWeightOption(String(args['memory-weight'])) }),
         };
   const minRating = args['min-rating'] === undefined ? undefined : nonNegativeOption(args['min-rating'], 'min-rating', 0);
   const loaded = await loadSplit(data, undefined, minRating === undefined ? {} : { minRating });
