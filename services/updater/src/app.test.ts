@@ -32,7 +32,7 @@ describe('updater http', () => {
 
   it('a standby is ready (it is doing its job; a rolling update must go on), an updater not yet told its role is not, an active one as its consumer', async () => {
     let role: 'starting' | 'standby' | 'active' = 'starting';
-    let health: ConsumerHealth | undefined;
+    let health: ConsumerHealth | undefined = undefined;
     const app = await buildApp({ consumer: () => health, role: () => role });
     const starting = await app.inject('/readyz');
     expect([starting.statusCode, starting.json()]).toEqual([503, { status: 'not-ready', reasons: ['waiting for the lease group to name the active updater'], consumers: [], role: 'starting' }]);
