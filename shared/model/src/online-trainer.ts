@@ -380,23 +380,14 @@ export class OnlineTrainer {
     }
   }
 
-  /** The ranks of examples whose user states `h` are already computed, scored 128 rows at a time. */
+  /** The ranks of examples whose user states `h` are already computed. */
   private async rankAt(method: AdaptationMethod, examples: readonly TrainingExample[], h: tf.Tensor2D): Promise<number[]> {
     const ranks: number[] = [];
-    const slots = method.catalogue.numSlots;
     const weight = await memoryWeight(method);
-    for (let start = 0; start < examples.length; start += 128) {
-      const rows = Math.min(128, examples.length - start);
-      const scores = tf.tidy(() => method.scoresAt(rows === examples.length ? h : tf.slice(h, [start, 0], [rows, -1])));
-      const data = (await scores.data()) as Float32Array;
-      scores.dispose();
-      for (let row = 0; row < rows; row++) {
-        const e = examples[start + row] as TrainingExample;
-        const own = data.subarray(row * slots, (row + 1) * slots);
-        addMemory(own, e.memory, weight);
-        ranks.push(rankTarget(own, e.target, this.excludedFor(e)));
-      }
-    }
+    await scoreRows(method, examples, h, (own, e) => {
+      addMemory(own, e.memory, weight);
+      ranks.push(rankTarget(own, e.target, this.excludedFor(e)));
+    });
     return ranks;
   }
 
@@ -482,18 +473,8 @@ export class OnlineTrainer {
   private async chooseMemoryWeightOn(h: tf.Tensor2D): Promise<void> {
     const variable = this.rankedMemoryWeight();
     if (variable === undefined || this.holdout.length === 0) return;
-    const slots = this.method.catalogue.numSlots;
     const cases: MemoryRankingCase[] = [];
-    for (let start = 0; start < this.holdout.length; start += 128) {
-      const rows = Math.min(128, this.holdout.length - start);
-      const scores = tf.tidy(() => this.method.scoresAt(rows === this.holdout.length ? h : tf.slice(h, [start, 0], [rows, -1])));
-      const data = (await scores.data()) as Float32Array;
-      scores.dispose();
-      for (let row = 0; row < rows; row++) {
-        const e = this.holdout[start + row] as TrainingExample;
-        cases.push({ scores: data.subarray(row * slots, (row + 1) * slots), memory: e.memory, target: e.target, excluded: this.excludedFor(e) });
-      }
-    }
+    await scoreRows(this.method, this.holdout, h, (scores, e) => cases.push({ scores, memory: e.memory, target: e.target, excluded: this.excludedFor(e) }));
     const choice = chooseMemoryWeight(cases, await memoryWeight(this.method));
     tf.tidy(() => variable.assign(tf.fill(variable.shape, choice.weight)));
   }
@@ -669,6 +650,21 @@ export class OnlineTrainer {
     this.stagedMethod?.dispose();
     this.stagedMethod = null;
     this.staged = null;
+  }
+}
+
+/**
+ * `method`'s scores (memory left out) of each example whose user state is in `h`, 128 rows at a
+ * time: `visit` gets the example's row over every slot, its own to change or keep.
+ */
+async function scoreRows(method: AdaptationMethod, examples: readonly TrainingExample[], h: tf.Tensor2D, visit: (scores: Float32Array, e: TrainingExample) => void): Promise<void> {
+  const slots = method.catalogue.numSlots;
+  for (let start = 0; start < examples.length; start += 128) {
+    const rows = Math.min(128, examples.length - start);
+    const scores = tf.tidy(() => method.scoresAt(rows === examples.length ? h : tf.slice(h, [start, 0], [rows, -1])));
+    const data = (await scores.data()) as Float32Array;
+    scores.dispose();
+    for (let row = 0; row < rows; row++) visit(data.subarray(row * slots, (row + 1) * slots), examples[start + row] as TrainingExample);
   }
 }
 
