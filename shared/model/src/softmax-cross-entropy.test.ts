@@ -34,4 +34,18 @@ describe('softmaxCrossEntropy', () => {
       row.forEach((p, j) => expect(grad[i]?.[j]).toBeCloseTo(((p - (j === targets[i] ? 1 : 0)) * (weights[i] ?? 0)) / total, 5)),
     );
   });
+
+  it('stays exact for a target scored far below the rest, where its probability underflows to zero', () => {
+    // exp(-300) is 0 in float32 (and in float64 below about -745): -log p_t must come from the
+    // logits, not from the probability.
+    const logits = [[0, -300, -1], [5, 5, -250]];
+    const loss = tf.tidy(() => softmaxCrossEntropy(tf.tensor2d(logits), tf.tensor1d([1, 2], 'int32')).dataSync()[0] ?? Number.NaN);
+    const logSumExp = (row: number[]) => {
+      const m = Math.max(...row);
+      return m + Math.log(row.reduce((a, v) => a + Math.exp(v - m), 0));
+    };
+    const expected = (logSumExp(logits[0] as number[]) + 300 + logSumExp(logits[1] as number[]) + 250) / 2;
+    expect(Number.isFinite(loss)).toBe(true);
+    expect(loss).toBeCloseTo(expected, 3);
+  });
 });
