@@ -1,8 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { scrapeMetrics } from '../scripts/lib/metrics-scrape.js';
 import { startService, type ServiceProcess } from '../scripts/lib/service-process.js';
 import { watchSnapshots, type SnapshotWatch } from '../scripts/lib/snapshot-watch.js';
 import { createE2eContext, liveModel, liveVersion, OPEN_GATE_ENV, until, type E2eContext } from './harness/e2e-context.js';
+import { metricSum } from './harness/metrics.js';
 
 // Three serving replicas (separate processes, one port each) and one updater on one test's topics.
 // Each replica reads reco.adapters from the beginning in a group of its own (snapshot-consumer.ts)
@@ -57,12 +57,6 @@ afterAll(async () => {
   await watch?.stop();
   await ctx?.close();
 });
-
-/** Sum of a metric's samples on one replica whose labels include `labels`. */
-async function metricSum(url: string, name: string, labels: Record<string, string> = {}): Promise<number> {
-  const family = (await scrapeMetrics(url)).get(name);
-  return (family?.samples ?? []).filter((s) => s.name === name && Object.entries(labels).every(([k, v]) => s.labels[k] === v)).reduce((sum, s) => sum + s.value, 0);
-}
 
 function outputTails(): string {
   return [updater, ...replicas].map((s) => (s ? `--- ${s.name} ${s.url}\n${s.output().slice(-1500)}` : '')).join('\n');

@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { expectationsFor, METHOD_NAMES, sealSnapshot, snapshotTrust, type AdapterSnapshot, type SnapshotTrust } from '@reco/model';
 import { smallWorldFixture, type SmallFixture } from '@reco/model/testing';
-import { createKafkaClient, ensureTopics, readKafkaConfig, sendWithinLimit, silentLogger, topicSpecs, type TopicSpec } from '@reco/stream';
+import { createKafkaClient, encodeEvent, ensureTopics, readKafkaConfig, sendWithinLimit, silentLogger, topicSpecs, type TopicSpec } from '@reco/stream';
 import type { ResumeCheck } from '@reco/updater';
 import { testKafkaBrokers, uniqueName } from '@reco/stream/testing';
 import type { Kafka, Producer } from 'kafkajs';
@@ -75,6 +75,20 @@ export async function createE2eContext(label: string, options: { brokers?: strin
       await producer.disconnect();
     },
   };
+}
+
+/**
+ * The fixture world's clicks [from, to) onto the events topic, as any producer would send them:
+ * the same clicks in the same order for every test that counts what was trained.
+ */
+export async function produceClicks(ctx: E2eContext, from: number, to: number): Promise<void> {
+  const events = ctx.fixture.world.stream.filter((e) => e.type === 'click').slice(from, to);
+  if (events.length !== to - from) throw new Error(`the fixture world has ${from + events.length} clicks, not ${to}`);
+  await sendWithinLimit(
+    ctx.producer,
+    ctx.topics.events,
+    events.map((e) => ({ key: e.userId, value: encodeEvent({ userId: e.userId, itemId: e.itemId, type: 'click', ts: e.ts }) })),
+  );
 }
 
 export async function until<T>(what: string, check: () => Promise<T | undefined> | T | undefined, timeoutMs = 30_000, everyMs = 100): Promise<T> {

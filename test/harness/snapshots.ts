@@ -1,5 +1,10 @@
 import { buildSnapshot, createAdaptation, ItemCatalogue, type AdapterSnapshot, type LoadedCheckpoint } from '@reco/model';
 
+/** How many events a snapshot was trained up to: its consumed offsets summed over the partitions. */
+export function offsetSum(offsets: Readonly<Record<string, string>>): number {
+  return Object.values(offsets).reduce((sum, o) => sum + Number(o), 0);
+}
+
 /**
  * A real ladder snapshot for the fixture backbone, built by the model package as the updater
  * would publish it, with its parameters nudged by `nudge` so each version scores differently.
