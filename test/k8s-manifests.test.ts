@@ -117,6 +117,7 @@ describe.skipIf(missing.length > 0)(`infra/k8s against the Kubernetes ${K8S_VERS
     const validKinds = report.resources.filter((r) => r.status === 'statusValid').map((r) => r.kind);
     for (const kind of ['Namespace', 'ConfigMap', 'Deployment', 'Service', 'HorizontalPodAutoscaler', 'PodDisruptionBudget']) expect(validKinds).toContain(kind);
     expect(validKinds.filter((kind) => kind === 'Deployment')).toHaveLength(2);
+    expect(report.resources.filter((r) => r.kind === 'PodDisruptionBudget').map((r) => r.name).sort()).toEqual(['reco-serving', 'reco-updater']);
   });
 
   it.skipIf(!kubectlFound)('what `kubectl apply -k` would send (kubectl kustomize) is the same resources, and valid', async () => {
@@ -177,6 +178,28 @@ describe('infra/k8s contracts', () => {
       names.push(...[...deployment.matchAll(/^\s+- name: ([A-Z][A-Z0-9_]*)$/gm)].map((m) => m[1] ?? ''));
       expect(names.length, file).toBeGreaterThan(5);
       expect(names.filter((name) => !new RegExp(`env\\.${name}\\b|'${name}'`).test(sources)), `${file}: variables ${service} and @reco/stream never read`).toEqual([]);
+    }
+  });
+
+  it('each Deployment has a PodDisruptionBudget beside it over the same pods that lets a drain evict one pod and never the last (the updater: minAvailable 1, so the standby is there to take over)', () => {
+    const podName = (doc: string): string | undefined => /^ {2}selector:\n {4}matchLabels:\n {6}app\.kubernetes\.io\/name: (\S+)$/m.exec(doc)?.[1];
+    for (const file of ['serving.yaml', 'updater.yaml']) {
+      const docs = documents(manifest(file));
+      const deployments = docs.filter((doc) => /^kind: Deployment$/m.test(doc));
+      const budgets = docs.filter((doc) => /^kind: PodDisruptionBudget$/m.test(doc));
+      expect([deployments.length, budgets.length], file).toEqual([1, 1]);
+      const [deployment, budget] = [deployments[0] ?? '', budgets[0] ?? ''];
+      const replicas = Number(/^ {2}replicas: (\d+)$/m.exec(deployment)?.[1]);
+      expect(replicas, file).toBeGreaterThanOrEqual(2);
+      expect(podName(budget), file).toBeDefined();
+      expect(podName(budget), file).toBe(podName(deployment));
+      const minAvailable = /^ {2}minAvailable: (\d+)$/m.exec(budget)?.[1];
+      const maxUnavailable = /^ {2}maxUnavailable: (\d+)$/m.exec(budget)?.[1];
+      expect([minAvailable, maxUnavailable].filter((v) => v !== undefined), `${file}: one of minAvailable, maxUnavailable (integers)`).toHaveLength(1);
+      const evictable = maxUnavailable !== undefined ? Number(maxUnavailable) : replicas - Number(minAvailable);
+      expect(evictable, `${file}: pods a drain may evict at once`).toBeGreaterThanOrEqual(1);
+      expect(evictable, `${file}: pods a drain may evict at once`).toBeLessThan(replicas);
+      if (file === 'updater.yaml') expect(minAvailable).toBe('1');
     }
   });
 
