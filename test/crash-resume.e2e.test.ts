@@ -1,7 +1,8 @@
 import { readLatestSnapshots } from '@reco/updater';
-import { encodeEvent, sendWithinLimit, silentLogger } from '@reco/stream';
+import { silentLogger } from '@reco/stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createE2eContext, until, type E2eContext } from './harness/e2e-context.js';
+import { createE2eContext, produceClicks, until, type E2eContext } from './harness/e2e-context.js';
+import { offsetSum } from './harness/snapshots.js';
 import { startService, type ServiceProcess } from '../scripts/lib/service-process.js';
 
 let ctx: E2eContext;
@@ -18,13 +19,7 @@ afterAll(async () => {
 
 describe('updater crash and resume', () => {
   it('after kill -9 mid-stream and a restart, the final snapshot counts every click exactly once', async () => {
-    const clicks = ctx.fixture.world.stream.filter((e) => e.type === 'click').slice(0, 600);
-    const produce = (from: number, to: number) =>
-      sendWithinLimit(
-        ctx.producer,
-        ctx.topics.events,
-        clicks.slice(from, to).map((e) => ({ key: e.userId, value: encodeEvent({ userId: e.userId, itemId: e.itemId, type: 'click', ts: e.ts }) })),
-      );
+    const produce = (from: number, to: number): Promise<void> => produceClicks(ctx, from, to);
     const env = { ...ctx.env, RECO_VARIANTS: 'ladder', RECO_PUBLISH_INTERVAL_MS: '200', RECO_SESSION_TIMEOUT_MS: '6000' };
     const latest = async () => (await readLatestSnapshots(ctx.kafka, ctx.topics.adapters.name, silentLogger, ctx.resumeCheck)).get('ladder');
 
@@ -53,8 +48,7 @@ describe('updater crash and resume', () => {
     });
     expect(final.meta.examplesTrained).toBe(600);
     expect(final.meta.version).toBeGreaterThan(midway.meta.version);
-    const offsets = Object.values(final.meta.offsets).reduce((sum, o) => sum + Number(o), 0);
-    expect(offsets).toBe(600);
+    expect(offsetSum(final.meta.offsets)).toBe(600);
     // Let the restarted updater idle a moment: nothing may be trained twice afterwards either.
     await new Promise((r) => setTimeout(r, 1500));
     expect((await latest())?.meta.examplesTrained).toBe(600);

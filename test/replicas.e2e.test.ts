@@ -3,6 +3,7 @@ import { startService, type ServiceProcess } from '../scripts/lib/service-proces
 import { watchSnapshots, type SnapshotWatch } from '../scripts/lib/snapshot-watch.js';
 import { createE2eContext, liveModel, liveVersion, OPEN_GATE_ENV, until, type E2eContext } from './harness/e2e-context.js';
 import { metricSum } from './harness/metrics.js';
+import { offsetSum } from './harness/snapshots.js';
 
 // Three serving replicas (separate processes, one port each) and one updater on one test's topics.
 // Each replica reads reco.adapters from the beginning in a group of its own (snapshot-consumer.ts)
@@ -129,7 +130,6 @@ describe('three serving replicas and one updater', () => {
 
     // Quiescence: the updater has published a snapshot trained up to the last click (it publishes
     // nothing more without new steps), and every replica answers with it.
-    const offsetSum = (offsets: Record<string, string>): number => Object.values(offsets).reduce<number>((sum, o) => sum + Number(o), 0);
     const seen = watch?.seen ?? [];
     const last = await until('a snapshot trained on every click', () => seen.find((s) => offsetSum(s.meta.offsets) === clicks.length), 30_000, 50).catch((error: unknown) => {
       throw new Error(`${String(error)}; published: ${JSON.stringify(seen.map((s) => [s.meta.version, offsetSum(s.meta.offsets)]))}\n${outputTails()}`);

@@ -1,9 +1,10 @@
-import { encodeEvent, sendWithinLimit, silentLogger } from '@reco/stream';
+import { silentLogger } from '@reco/stream';
 import { SnapshotPublisher } from '@reco/updater';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startService, type ServiceProcess } from '../scripts/lib/service-process.js';
 import { watchSnapshots, type SeenSnapshot, type SnapshotWatch } from '../scripts/lib/snapshot-watch.js';
-import { createE2eContext, OPEN_GATE_ENV, until, type E2eContext } from './harness/e2e-context.js';
+import { createE2eContext, OPEN_GATE_ENV, produceClicks, until, type E2eContext } from './harness/e2e-context.js';
+import { offsetSum } from './harness/snapshots.js';
 import { logLines, updaterActiveGauge, updaterRole } from './harness/updater-role.js';
 
 // Updaters for the same variant as separate processes on one test's topics: one holds the lease
@@ -19,7 +20,7 @@ let watch: SnapshotWatch;
 const running: ServiceProcess[] = [];
 const exits = new Map<ServiceProcess | string, { code: number | null; signal: NodeJS.Signals | null }>();
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
-const offsetSum = (s: SeenSnapshot): number => Object.values(s.meta.offsets).reduce((sum, o) => sum + Number(o), 0);
+const clicksIn = (s: SeenSnapshot): number => offsetSum(s.meta.offsets);
 
 beforeAll(async () => {
   ctx = await createE2eContext('standby');
@@ -64,16 +65,7 @@ function tails(...processes: ServiceProcess[]): string {
   return processes.map((p) => `--- updater ${p.url}\n${p.output().slice(-2500)}`).join('\n');
 }
 
-const clicks = () => ctx.fixture.world.stream.filter((e) => e.type === 'click');
-async function produce(from: number, to: number): Promise<void> {
-  const events = clicks().slice(from, to);
-  expect(events.length).toBe(to - from);
-  await sendWithinLimit(
-    ctx.producer,
-    ctx.topics.events,
-    events.map((e) => ({ key: e.userId, value: encodeEvent({ userId: e.userId, itemId: e.itemId, type: 'click', ts: e.ts }) })),
-  );
-}
+const produce = (from: number, to: number): Promise<void> => produceClicks(ctx, from, to);
 
 /** Clicks [from, to) in chunks of 10 every 50 ms: a stream, not a backlog. */
 function stream(from: number, to: number): Promise<void> {
@@ -91,14 +83,14 @@ function expectOneWriterHistory(): void {
   for (let i = 1; i < versions.length; i += 1) expect(versions[i], `versions in log order: ${versions.join(',')}`).toBeGreaterThan(versions[i - 1] ?? 0);
   const trained = watch.seen.map((s) => s.meta.examplesTrained);
   for (let i = 1; i < trained.length; i += 1) expect(trained[i], `examplesTrained in log order: ${trained.join(',')}`).toBeGreaterThanOrEqual(trained[i - 1] ?? 0);
-  for (const s of watch.seen) expect(s.meta.examplesTrained).toBe(offsetSum(s));
+  for (const s of watch.seen) expect(s.meta.examplesTrained).toBe(clicksIn(s));
 }
 
 async function finalSnapshotCounts(total: number, ...processes: ServiceProcess[]): Promise<SeenSnapshot> {
-  const last = await until('a snapshot trained on every click', () => watch.seen.find((s) => offsetSum(s) >= total), 120_000, 100).catch((error: unknown) => {
+  const last = await until('a snapshot trained on every click', () => watch.seen.find((s) => clicksIn(s) >= total), 120_000, 100).catch((error: unknown) => {
     throw new Error(`${String(error)}; last: ${JSON.stringify(watch.seen.at(-1)?.meta.offsets)}\n${tails(...processes)}`);
   });
-  expect(offsetSum(last)).toBe(total);
+  expect(clicksIn(last)).toBe(total);
   expect(last.meta.examplesTrained).toBe(total);
   // Idle a moment: nothing may be trained twice afterwards either.
   await sleep(1500);
