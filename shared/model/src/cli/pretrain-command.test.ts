@@ -32,6 +32,8 @@ describe('pretrainToCheckpoint', () => {
     const out = join(dir, 'backbone');
     const { result } = await pretrainToCheckpoint(split, out, { epochs: 1, batchSize: 8, negatives: 0, shape: { dim: 8, blocks: 1, heads: 1, maxLen: 4, ffnDim: 8 } });
     result.backbone.dispose();
+    // A real log's schedule fills what was not given; what was given wins.
+    expect(result.settings).toMatchObject({ epochs: 1, negatives: 0, learningRate: defaultSchedule(split).learningRate });
     const loaded = await loadCheckpoint(out);
     try {
       const expected = new Map<string, number>([['hot', 8], ['v', 0], ['t', 0]]);
@@ -45,8 +47,9 @@ describe('pretrainToCheckpoint', () => {
 });
 
 describe('defaultSchedule', () => {
-  it('keeps the synthetic world on the default schedule and gives a real log twice the epochs', () => {
-    expect(defaultSchedule({ name: 'synthetic' })).toEqual({ epochs: DEFAULT_PRETRAIN.epochs, patience: DEFAULT_PRETRAIN.patience });
-    expect(defaultSchedule({ name: 'ratings.csv' })).toEqual({ epochs: 40, patience: 10 });
+  it('keeps the synthetic world on the default settings and gives a real log its longer, faster-stepping schedule', () => {
+    const { epochs, patience, negatives, learningRate } = DEFAULT_PRETRAIN;
+    expect(defaultSchedule({ name: 'synthetic' })).toEqual({ epochs, patience, negatives, learningRate });
+    expect(defaultSchedule({ name: 'ratings.csv' })).toEqual({ epochs: 28, patience: 8, negatives: 256, learningRate: 6e-3 });
   });
 });

@@ -17,26 +17,42 @@ export function pretrainReport(result: PretrainResult): string {
   return leaveOneOutTable([{ name: 'backbone', valid: result.validation, test: result.test }], result.baselines);
 }
 
+/** What a split pretrains with unless told otherwise. */
+export type PretrainSchedule = Pick<PretrainSettings, 'epochs' | 'patience' | 'negatives' | 'learningRate'>;
+
+/**
+ * The synthetic world keeps DEFAULT_PRETRAIN (its two-minute budget). A real log gets a longer
+ * schedule at a higher learning rate and fewer uniform negatives, chosen by the search in
+ * docs/real-data.md on MovieLens latest-small (453 users, 27 steps an epoch): the default 20
+ * epochs ranked 0.72x item-kNN on test HR@10 (dropout needs the longer schedule); 40 epochs with
+ * 1,024 negatives ranked 1.26-1.41x in 12 minutes; 28 epochs at 6e-3 with 256 negatives ranked
+ * 1.23x in 449 s on 2 cores (still over the 6-minute budget). The in-batch targets (about 1,500
+ * distinct items a batch) are most of the negatives either way.
+ */
+export function defaultSchedule(split: Pick<DatasetSplit, 'name'>): PretrainSchedule {
+  if (split.name === 'synthetic') {
+    const { epochs, patience, negatives, learningRate } = DEFAULT_PRETRAIN;
+    return { epochs, patience, negatives, learningRate };
+  }
+  return { epochs: 28, patience: 8, negatives: 256, learningRate: 6e-3 };
+}
+
 /**
  * Pretrains on the split's pretraining part with a progress bar (epoch, loss, examples/s, ETA)
  * and one line per epoch with validation HR@10, then writes the best epoch's checkpoint to `out`
  * with its figures and the baselines' in the manifest, the data set's titles and categories when
  * it has them, and each item's pretraining click count.
  */
-/**
- * The epochs and patience a split trains for unless told otherwise. The synthetic world keeps
- * DEFAULT_PRETRAIN (its two-minute budget). A real log gets twice the schedule: on MovieLens
- * latest-small (453 users, 26 steps an epoch) the default 20 epochs kept epoch 16 and ranked
- * 0.72x item-kNN on test HR@10, while 40 epochs with patience 10 kept epoch 31 and ranked 1.26x
- * (docs/real-data.md), at about twice the time.
- */
-export function defaultSchedule(split: Pick<DatasetSplit, 'name'>): { epochs: number; patience: number } {
-  return split.name === 'synthetic' ? { epochs: DEFAULT_PRETRAIN.epochs, patience: DEFAULT_PRETRAIN.patience } : { epochs: 40, patience: 10 };
-}
-
 export async function pretrainToCheckpoint(split: DatasetSplit, out: string, given: PretrainCommandOptions): Promise<{ result: PretrainResult; backboneId: string }> {
   const schedule = defaultSchedule(split);
-  const options = { ...given, epochs: given.epochs ?? schedule.epochs, patience: given.patience ?? schedule.patience, threads: given.threads ?? defaultPretrainThreads() };
+  const options = {
+    ...given,
+    epochs: given.epochs ?? schedule.epochs,
+    patience: given.patience ?? schedule.patience,
+    negatives: given.negatives ?? schedule.negatives,
+    learningRate: given.learningRate ?? schedule.learningRate,
+    threads: given.threads ?? defaultPretrainThreads(),
+  };
   const epochs = options.epochs;
   const progress = createProgressReporter({ label: 'pretrain' });
   const started = performance.now();

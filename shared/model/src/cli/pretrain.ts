@@ -42,14 +42,14 @@ runCli(async () => {
   console.error(`pretraining on ${split.name}: ${split.pretrain.length} events before the stream (backend ${backend.name})`);
   const started = performance.now();
   const { result, backboneId } = await pretrainToCheckpoint(split, out, {
-    // Unset: the split's default schedule (defaultSchedule: longer for a real log than the synthetic world).
+    // Unset: the split's default schedule (defaultSchedule: epochs, patience, negatives and learning rate differ for a real log).
     ...(args.epochs === undefined ? {} : { epochs: intOption(args.epochs, 'epochs', DEFAULT_PRETRAIN.epochs) }),
     ...(args.patience === undefined ? {} : { patience: intOption(args.patience, 'patience', DEFAULT_PRETRAIN.patience) }),
     batchSize: intOption(args['batch-size'], 'batch-size', DEFAULT_PRETRAIN.batchSize),
-    learningRate: numberOption(args.lr, 'lr', DEFAULT_PRETRAIN.learningRate),
+    ...(args.lr === undefined ? {} : { learningRate: numberOption(args.lr, 'lr', DEFAULT_PRETRAIN.learningRate) }),
     dropout: nonNegativeOption(args.dropout, 'dropout', DEFAULT_PRETRAIN.dropout),
     weightDecay: nonNegativeOption(args['weight-decay'], 'weight-decay', DEFAULT_PRETRAIN.weightDecay),
-    negatives: nonNegativeOption(args.negatives, 'negatives', DEFAULT_PRETRAIN.negatives),
+    ...(args.negatives === undefined ? {} : { negatives: nonNegativeOption(args.negatives, 'negatives', DEFAULT_PRETRAIN.negatives) }),
     seed: intOption(args.seed, 'seed', DEFAULT_PRETRAIN.seed),
     ...(args.threads === undefined ? {} : { threads: intOption(args.threads, 'threads', 1) }),
     shape: {
