@@ -6,4 +6,3 @@ export { Updater, type SnapshotSink, type UpdaterDeps } from './updater.js';
 export { VariantTrainer, type PublishedSnapshot } from './variant-trainer.js';
 export { acquireLease, chooseHolder, leaseGroup, type Lease, type LeaseOptions } from './lease.js';
 export { isProducerFenced, ProducerFencedError, SnapshotPublisher, snapshotTransactionalId, type SnapshotPublisherOptions } from './snapshot-publisher.js';
-export { buildUpdaterRuntime, EXIT_STEPPED_DOWN, type UpdaterRole, type UpdaterRuntime, type UpdaterRuntimeOptions } from './runtime.js';
