@@ -87,12 +87,6 @@ export interface LeaseOptions {
   onLost(reason: string): void;
   /** Called each time a rebalance leaves this member waiting (another updater holds the lease). */
   onStandby?(): void;
-  /**
-   * Gives up waiting: the member leaves the group and the acquisition rejects with an AbortError
-   * (not retriable). A process stopped while standby must not stay a member; once the lease is
-   * held, `release()` is the way out.
-   */
-  signal?: AbortSignal;
   now?: () => number;
 }
 
@@ -154,31 +148,16 @@ export async function acquireLease(options: LeaseOptions): Promise<Lease> {
     });
   });
   held.catch(() => undefined); // awaited below; a crash during connect must not count as unhandled
-  const joined = (async () => {
+  try {
     await consumer.connect();
     await consumer.subscribe({ topic, fromBeginning: false });
     await consumer.run({ autoCommit: false, eachMessage: async () => undefined });
     await held;
-  })();
-  let onAbort: (() => void) | undefined;
-  const aborted = new Promise<never>((_, reject) => {
-    const signal = options.signal;
-    if (signal === undefined) return;
-    onAbort = () => reject(Object.assign(new Error('lease acquisition abandoned (stopping)'), { name: 'AbortError' }));
-    if (signal.aborted) onAbort();
-    else signal.addEventListener('abort', onAbort, { once: true });
-  });
-  try {
-    await Promise.race([joined, aborted]);
   } catch (error) {
-    // An abandoned join goes on failing against the disconnected consumer: nobody awaits it any more.
-    joined.catch(() => undefined);
     // The caller retries with a consumer of its own: this one must not stay in the group.
     released = true;
     await consumer.disconnect().catch(() => undefined);
     throw error;
-  } finally {
-    if (onAbort !== undefined) options.signal?.removeEventListener('abort', onAbort);
   }
   return {
     get holding() {
