@@ -1,5 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { registerGradients } from './gradients.js';
+import { loadBatchedMatMulKernel } from './kernels/batched-matmul-kernel.js';
 
 /**
  * TF.js backend selection. The native bindings download libtensorflow at install time, which
@@ -93,6 +94,8 @@ async function select(options: InitBackendOptions): Promise<BackendChoice> {
     try {
       const tfName = await tryLoad(name);
       await tf.ready();
+      // The native backends batch their products well; WASM and the JS CPU backend do not.
+      if (name === 'wasm' || name === 'cpu') await loadBatchedMatMulKernel();
       const why = skipped.map((s) => `${s.name}: ${s.reason}`).join('; ');
       const how = options.preferred === undefined ? '' : ' (RECO_TF_BACKEND)';
       log(`[reco/model] TF.js backend: ${name}${how}${why === '' ? '' : ` (skipped ${why})`}`);

@@ -1,4 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
+import { batchedMatMulKernel } from './kernels/batched-matmul-kernel.js';
 
 /**
  * Matrix product whose gradient never uses a transposed matMul.
@@ -17,14 +18,34 @@ function swapLastTwo(x: tf.Tensor): tf.Tensor {
   return tf.transpose(x, perm);
 }
 
+/**
+ * a·b, batched products on the SIMD kernel (kernels/batched-matmul-wat.ts) where it is loaded:
+ * TF.js's WASM backend runs batch > 1 outside XNNPACK, about 5x slower. One matrix, or operands
+ * whose batch dimensions differ (broadcasting), stay with tf.matMul.
+ */
+function product(a: tf.Tensor, b: tf.Tensor): tf.Tensor {
+  const kernel = batchedMatMulKernel();
+  const rank = a.rank;
+  if (kernel === undefined || rank < 3 || b.rank !== rank || a.dtype !== 'float32' || b.dtype !== 'float32') return tf.matMul(a, b);
+  const batchShape = a.shape.slice(0, rank - 2);
+  if (batchShape.some((size, i) => size !== b.shape[i])) return tf.matMul(a, b);
+  const batch = batchShape.reduce((x, y) => x * y, 1);
+  if (batch === 1) return tf.matMul(a, b);
+  const [m, k] = a.shape.slice(rank - 2) as [number, number];
+  const [kb, n] = b.shape.slice(rank - 2) as [number, number];
+  if (k !== kb) throw new Error(`matMul: inner dimensions differ, [${a.shape.join(', ')}] x [${b.shape.join(', ')}]`);
+  const values = kernel.multiply(a.dataSync() as Float32Array, b.dataSync() as Float32Array, batch, m, k, n);
+  return tf.tensor(values, [...batchShape, m, n], 'float32');
+}
+
 const matMulWithPlainGrad = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
   const [a, b, save] = args as [tf.Tensor, tf.Tensor, tf.GradSaveFunc];
   save([a, b]);
   return {
-    value: tf.matMul(a, b),
+    value: product(a, b),
     gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => {
       const [sa, sb] = saved as [tf.Tensor, tf.Tensor];
-      return [tf.matMul(dy, swapLastTwo(sb)), tf.matMul(swapLastTwo(sa), dy)];
+      return [product(dy, swapLastTwo(sb)), product(swapLastTwo(sa), dy)];
     },
   };
 });
