@@ -50,6 +50,6 @@ describe('defaultSchedule', () => {
   it('keeps the synthetic world on the default settings and gives a real log its longer, faster-stepping schedule', () => {
     const { epochs, patience, negatives, learningRate } = DEFAULT_PRETRAIN;
     expect(defaultSchedule({ name: 'synthetic' })).toEqual({ epochs, patience, negatives, learningRate });
-    expect(defaultSchedule({ name: 'ratings.csv' })).toEqual({ epochs: 28, patience: 8, negatives: 256, learningRate: 6e-3 });
+    expect(defaultSchedule({ name: 'ratings.csv' })).toEqual({ epochs: 24, patience: 8, negatives: 256, learningRate: 6e-3 });
   });
 });
