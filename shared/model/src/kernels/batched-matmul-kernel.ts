@@ -56,6 +56,7 @@ export class BatchedMatMulKernel {
 
 let loaded: BatchedMatMulKernel | undefined;
 let loading: Promise<BatchedMatMulKernel> | undefined;
+let enabled = true;
 
 /** Assembles the kernel once per thread; `batchedMatMulKernel()` returns it from then on. */
 export function loadBatchedMatMulKernel(): Promise<BatchedMatMulKernel> {
@@ -66,7 +67,12 @@ export function loadBatchedMatMulKernel(): Promise<BatchedMatMulKernel> {
   return loading;
 }
 
-/** The kernel once `loadBatchedMatMulKernel()` has resolved in this thread, else undefined. */
+/** The kernel once `loadBatchedMatMulKernel()` has resolved in this thread (and while enabled). */
 export function batchedMatMulKernel(): BatchedMatMulKernel | undefined {
-  return loaded;
+  return enabled ? loaded : undefined;
+}
+
+/** Turns the kernel off and on in this thread: bench:kernels measures TF.js's own product with it off. */
+export function useBatchedMatMulKernel(on: boolean): void {
+  enabled = on;
 }
