@@ -12,7 +12,7 @@ import {
 import type { BackboneModifiers } from './backbone-modifiers.js';
 import { type AttentionWeights, causalPaddingMask, lastRows, multiHeadAttention } from './causal-attention.js';
 import { embeddingLookup } from './embedding-lookup.js';
-import { matMul } from './matmul.js';
+import { markConstant, matMul } from './matmul.js';
 
 /** What one forward produces; every tensor belongs to the caller's `tf.tidy`. */
 export interface BackboneOutput {
@@ -55,6 +55,8 @@ export class Backbone {
     }
     if (tensors.size !== this.specs.length) throw new Error(`backbone has ${tensors.size} weights, expected ${this.specs.length}`);
     this.tensors = tensors;
+    // A frozen backbone's weights get no gradient in its products (see markConstant).
+    for (const t of tensors.values()) if (!(t instanceof tf.Variable)) markConstant(t);
   }
 
   /**

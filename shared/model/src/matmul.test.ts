@@ -1,0 +1,56 @@
+import * as tf from '@tensorflow/tfjs-core';
+import { createRng } from '@reco/data';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { initBackend } from './backend.js';
+import { Backbone } from './backbone.js';
+import type { BackboneConfig } from './backbone-config.js';
+import { markConstant, matMul } from './matmul.js';
+
+beforeAll(async () => {
+  await initBackend({ log: () => undefined });
+});
+
+function random(shape: number[], seed: number): tf.Tensor {
+  const rng = createRng(seed);
+  return tf.tensor(Float32Array.from({ length: shape.reduce((x, y) => x * y, 1) }, () => rng.next() * 2 - 1), shape);
+}
+
+const largest = (x: tf.Tensor, y: tf.Tensor): number => tf.max(tf.abs(tf.sub(x, y))).dataSync()[0] as number;
+
+describe('matMul with a constant right-hand operand', () => {
+  it('gives the same product and the same gradient for a (w·bᵀ), and a zero one for the constant', () => {
+    const a = random([6, 5], 1);
+    const b = random([5, 7], 2);
+    const w = random([6, 7], 3);
+    markConstant(b);
+    const [ga, gb] = tf.grads((x: tf.Tensor, y: tf.Tensor) => tf.sum(tf.mul(matMul(x, y), w)))([a, b]);
+    expect(largest(matMul(a, b), tf.matMul(a, b))).toBeLessThan(1e-6);
+    expect(largest(ga as tf.Tensor, tf.matMul(w, b, false, true))).toBeLessThan(1e-5);
+    expect(tf.max(tf.abs(gb as tf.Tensor)).dataSync()[0]).toBe(0);
+  });
+
+  it('refuses to mark a variable', () => {
+    expect(() => markConstant(tf.variable(tf.zeros([2, 2]), true, 'not-constant'))).toThrow(/variable/);
+  });
+
+  it('leaves a modifier’s gradient through a frozen backbone as it is through a trainable one', () => {
+    const config: BackboneConfig = { numItems: 30, dim: 16, blocks: 2, heads: 2, maxLen: 8, ffnDim: 32, layerNormEpsilon: 1e-5 };
+    const frozen = Backbone.random(config, createRng(7));
+    const trainable = Backbone.random(config, createRng(7), { trainable: true });
+    const ids = tf.tensor2d([[0, 0, 3, 4, 5, 6, 7, 8], [9, 10, 11, 12, 13, 14, 15, 16]], undefined, 'int32');
+    const target = random([2, 16], 4);
+    // Biases shifted in block 0, so the gradient runs back through block 1's (constant) products.
+    const shift = tf.variable(tf.zeros([16]), true, 'shift');
+    const gradientThrough = (backbone: Backbone): tf.Tensor => {
+      const { grads } = tf.variableGrads(() => {
+        const states = backbone.lastStates(ids, { weight: (name, base) => (name.startsWith('block0.') && name.endsWith('.bq') ? tf.add(base, shift) : base) });
+        return tf.sum(tf.mul(states.userState, target)) as tf.Scalar;
+      }, [shift]);
+      return grads.shift as tf.Tensor;
+    };
+    const viaFrozen = gradientThrough(frozen);
+    const viaTrainable = gradientThrough(trainable);
+    expect(tf.max(tf.abs(viaTrainable)).dataSync()[0]).toBeGreaterThan(1e-4);
+    expect(largest(viaFrozen, viaTrainable)).toBeLessThan(1e-6);
+  });
+});
