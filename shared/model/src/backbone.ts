@@ -11,8 +11,9 @@ import {
 } from './backbone-config.js';
 import type { BackboneModifiers } from './backbone-modifiers.js';
 import { type AttentionWeights, causalPaddingMask, lastRows, multiHeadAttention } from './causal-attention.js';
+import { markConstant } from './constant-tensors.js';
 import { embeddingLookup } from './embedding-lookup.js';
-import { markConstant, matMul } from './matmul.js';
+import { matMul } from './matmul.js';
 
 /** What one forward produces; every tensor belongs to the caller's `tf.tidy`. */
 export interface BackboneOutput {

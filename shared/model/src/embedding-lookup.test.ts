@@ -1,7 +1,8 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { initBackend } from './backend.js';
-import { embeddingLookup } from './embedding-lookup.js';
+import { markConstant } from './constant-tensors.js';
+import { embeddingLookup, useRowCopy } from './embedding-lookup.js';
 import { logitsAgainst, matMul } from './matmul.js';
 
 beforeAll(async () => {
@@ -93,4 +94,27 @@ describe('logitsAgainst: h·rowsᵀ with the rows gradient as dyᵀ·h', () => {
     reference.forEach((v, i) => expect(ours[i]).toBeCloseTo(v, 5));
     weights.dispose();
   });
+
+  it('gives tf.gather’s rows with the row copy on and off, for a constant table and a variable one', () => {
+    const values = Float32Array.from({ length: 40 * 8 }, (_, i) => Math.sin(i));
+    const constant = tf.tensor2d(values, [40, 8]);
+    markConstant(constant);
+    const variable = tf.variable(tf.tensor2d(values, [40, 8]));
+    const ids = tf.tensor2d(Int32Array.from({ length: 30 }, (_, i) => (i * 17) % 40), [5, 6], 'int32');
+    const reference = Array.from(tf.gather(constant, tf.reshape(ids, [-1])).dataSync());
+    for (const on of [true, false]) {
+      useRowCopy(on);
+      for (const table of [constant, variable]) expect(Array.from(tf.tidy(() => embeddingLookup(table, ids).dataSync()))).toEqual(reference);
+    }
+    useRowCopy(true);
+    // A variable's lookup reads its current values, never a copy from before an update.
+    variable.assign(tf.zerosLike(variable));
+    expect(Math.max(...tf.tidy(() => embeddingLookup(variable, ids).dataSync()))).toBe(0);
+  });
+
+  it('refuses an id outside the table, naming it', () => {
+    const table = tf.tensor2d([1, 2, 3, 4], [2, 2]);
+    expect(() => tf.tidy(() => embeddingLookup(table, tf.tensor1d([1, 2], 'int32')))).toThrow(/id 2 is outside the table's 2 rows/);
+  });
 });
+

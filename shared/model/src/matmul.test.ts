@@ -4,7 +4,8 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { initBackend } from './backend.js';
 import { Backbone } from './backbone.js';
 import type { BackboneConfig } from './backbone-config.js';
-import { markConstant, matMul } from './matmul.js';
+import { markConstant } from './constant-tensors.js';
+import { matMul } from './matmul.js';
 
 beforeAll(async () => {
   await initBackend({ log: () => undefined });
@@ -44,7 +45,7 @@ describe('matMul with a constant right-hand operand', () => {
     const gradientThrough = (backbone: Backbone): tf.Tensor => {
       const { grads } = tf.variableGrads(() => {
         const states = backbone.lastStates(ids, { weight: (name, base) => (name.startsWith('block0.') && name.endsWith('.bq') ? tf.add(base, shift) : base) });
-        return tf.sum(tf.mul(states.userState, target)) as tf.Scalar;
+        return tf.sum<tf.Scalar>(tf.mul(states.userState, target));
       }, [shift]);
       return grads.shift as tf.Tensor;
     };

@@ -1,4 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
+import { isConstant } from './constant-tensors.js';
 import { batchedMatMulKernel } from './kernels/batched-matmul-kernel.js';
 
 /**
@@ -50,7 +51,7 @@ const matMulWithPlainGrad = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc
   };
 });
 
-// A constant right-hand operand (a frozen weight) gets no gradient: bitfit, lora, adapter and
+// A constant right-hand operand (a frozen weight, see markConstant) gets no gradient: bitfit, lora, adapter and
 // prompt backpropagate through every block of the frozen backbone, and aᵀ·dy for each of its
 // weights was a third of the step's products, computed and then dropped (TF.js's customGrad
 // computes every operand's gradient whether or not the tape wants it). Nor is `a` kept for it.
@@ -66,22 +67,9 @@ const matMulByConstant = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]
   };
 });
 
-const CONSTANTS = new WeakSet<tf.Tensor>();
-
-/**
- * Marks `t` as a constant: a frozen weight that no optimiser updates and no gradient is wanted
- * for. `matMul(a, t)` then returns a zero gradient for it instead of computing aᵀ·dy. A frozen
- * Backbone marks its weights; a weight an adaptation method derives from one (LoRA's W + A·B)
- * is a new tensor, so it is not marked and gets its gradient.
- */
-export function markConstant(t: tf.Tensor): void {
-  if (t instanceof tf.Variable) throw new Error(`markConstant: ${t.name} is a variable; an optimiser may update it`);
-  CONSTANTS.add(t);
-}
-
 /** a·b (no transposes: pass `tf.transpose(x)` explicitly, it is cheap for the operands here). */
 export function matMul<R extends tf.Rank>(a: tf.Tensor<R>, b: tf.Tensor<R>): tf.Tensor<R> {
-  return (CONSTANTS.has(b) ? matMulByConstant(a, b) : matMulWithPlainGrad(a, b)) as tf.Tensor<R>;
+  return (isConstant(b) ? matMulByConstant(a, b) : matMulWithPlainGrad(a, b)) as tf.Tensor<R>;
 }
 
 const logitsWithPlainGrad = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {

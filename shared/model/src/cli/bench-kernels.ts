@@ -4,6 +4,8 @@ import { createRng } from '@reco/data';
 import { initBackend } from '../backend.js';
 import { Backbone } from '../backbone.js';
 import { DEFAULT_BACKBONE_SHAPE } from '../backbone-config.js';
+import { markConstant } from '../constant-tensors.js';
+import { embeddingLookup, useRowCopy } from '../embedding-lookup.js';
 import { batchedMatMulKernel, useBatchedMatMulKernel } from '../kernels/batched-matmul-kernel.js';
 import { matMul } from '../matmul.js';
 import { batchGradients, dropoutModifiers } from '../pretrain-step.js';
@@ -19,9 +21,10 @@ interface Row {
 }
 
 /**
- * `npm run bench:kernels`: what the batched-product kernel (kernels/batched-matmul-wat.ts) buys,
- * each row timed with TF.js's own product and then with the kernel, in the same run: the
- * attention's batched products at the default shape (d 64, 2 heads, maxLen 50, 64 sequences),
+ * `npm run bench:kernels`: what the batched-product kernel (kernels/batched-matmul-wat.ts) and the
+ * embedding lookup's row copy (embedding-lookup.ts) buy, each row timed with TF.js's own kernel
+ * and then with ours, in the same run: the attention's batched products at the default shape
+ * (d 64, 2 heads, maxLen 50, 64 sequences), the frozen item table's lookup of those sequences,
  * and one whole pretraining step (forward, loss and gradients) of the default backbone.
  */
 runCli(async () => {
@@ -49,8 +52,12 @@ runCli(async () => {
     [`attention logits [${batch}, ${maxLen}, ${dh}] x [${batch}, ${dh}, ${maxLen}]`, [random([batch, maxLen, dh]), random([batch, dh, maxLen])]],
     [`attention context [${batch}, ${maxLen}, ${maxLen}] x [${batch}, ${maxLen}, ${dh}]`, [random([batch, maxLen, maxLen]), random([batch, maxLen, dh])]],
   ] as const) {
-    out.push(compare(label, seconds, () => matMul(a, b).dataSync()));
+    out.push(compare(label, seconds, () => matMul(a, b).dataSync(), useBatchedMatMulKernel));
   }
+  const table = random([items + 2, dim]) as tf.Tensor2D;
+  markConstant(table);
+  const lookupIds = tf.tensor2d(Int32Array.from({ length: rows * maxLen }, () => rng.int(items + 2)), [rows, maxLen], 'int32');
+  out.push(compare(`item lookup, ${rows} x ${maxLen} ids in a frozen [${items + 2}, ${dim}] table`, seconds, () => embeddingLookup(table, lookupIds).dataSync(), useRowCopy));
 
   const backbone = Backbone.random({ ...DEFAULT_BACKBONE_SHAPE, numItems: items }, createRng(1), { trainable: true });
   const ids = Int32Array.from({ length: rows * maxLen }, (_, i) => (i % maxLen < Math.floor(i / maxLen) % maxLen ? 0 : 2 + rng.int(items)));
@@ -62,18 +69,21 @@ runCli(async () => {
     compare(`pretraining step, ${rows} x ${maxLen} positions against ${negatives} candidates`, seconds, () => {
       const g = batchGradients(backbone, { rows, maxLen, ids, labels, weights, candidates }, dropoutModifiers(0.2, dropout));
       for (const t of Object.values(g.grads)) t.dispose();
+    }, (on) => {
+      useBatchedMatMulKernel(on);
+      useRowCopy(on);
     }),
   );
   backbone.dispose();
 
-  console.log('| what | TF.js product ms | kernel ms | speed-up |');
+  console.log('| what | TF.js ms | ours ms | speed-up |');
   console.log('| --- | --- | --- | --- |');
   for (const r of out) console.log(`| ${r.what} | ${r.tfjsMs.toFixed(2)} | ${r.kernelMs.toFixed(2)} | ${r.speedup.toFixed(2)}x |`);
   if (typeof args.json === 'string') await writeFile(args.json, `${JSON.stringify({ backend: backend.name, rows, items, negatives, results: out }, null, 2)}\n`);
 });
 
-/** Median time of `run`, first with TF.js's product and then with the kernel. */
-function compare(what: string, seconds: number, run: () => unknown): Row {
+/** Median time of `run`, first with TF.js's own kernels (`use(false)`) and then with ours. */
+function compare(what: string, seconds: number, run: () => unknown, use: (on: boolean) => void): Row {
   const median = (): number => {
     for (let i = 0; i < 2; i++) tf.tidy(() => void run());
     const times: number[] = [];
@@ -86,10 +96,10 @@ function compare(what: string, seconds: number, run: () => unknown): Row {
     times.sort((a, b) => a - b);
     return times[Math.floor(times.length / 2)] ?? Number.NaN;
   };
-  useBatchedMatMulKernel(false);
+  use(false);
   const tfjsMs = median();
-  useBatchedMatMulKernel(true);
+  use(true);
   const kernelMs = median();
-  console.error(`  ${what}: TF.js ${tfjsMs.toFixed(2)} ms, kernel ${kernelMs.toFixed(2)} ms`);
+  console.error(`  ${what}: TF.js ${tfjsMs.toFixed(2)} ms, ours ${kernelMs.toFixed(2)} ms`);
   return { what, tfjsMs, kernelMs, speedup: tfjsMs / kernelMs };
 }
