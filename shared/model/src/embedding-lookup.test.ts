@@ -116,5 +116,8 @@ describe('logitsAgainst: h·rowsᵀ with the rows gradient as dyᵀ·h', () => {
     const table = tf.tensor2d([1, 2, 3, 4], [2, 2]);
     expect(() => tf.tidy(() => embeddingLookup(table, tf.tensor1d([1, 2], 'int32')))).toThrow(/id 2 is outside the table's 2 rows/);
   });
-});
 
+  it('refuses to mark a variable as a constant', () => {
+    expect(() => markConstant(tf.variable(tf.zeros([2, 2]), true, 'not-constant'))).toThrow(/variable/);
+  });
+});

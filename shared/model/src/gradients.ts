@@ -10,8 +10,8 @@ import * as tf from '@tensorflow/tfjs-core';
  * converter and data for nothing. So the handful of gradients this model needs are registered
  * here through the public API; each mirrors the corresponding `tfjs-core/src/gradients/*_grad.ts`
  * (Apache-2.0). A kernel missing from this list makes training throw "gradient function not
- * found for X", never silently produce a wrong gradient. Matrix products and embedding lookups
- * have custom gradients of their own (matmul.ts, embedding-lookup.ts).
+ * found for X", never silently produce a wrong gradient. Products on the batched kernel and
+ * embedding lookups have custom gradients of their own (matmul.ts, embedding-lookup.ts).
  */
 type Saved = tf.Tensor[];
 /** Per-input gradient thunks, keyed by input name or (for list inputs) index. */
@@ -25,6 +25,24 @@ function asFloat(t: tf.Tensor): tf.Tensor {
 function reduceTo(grad: tf.Tensor, shape: number[], outShape: number[]): tf.Tensor {
   const axes = tf.broadcast_util.getReductionAxes(shape, outShape);
   return tf.reshape(axes.length > 0 ? tf.sum(grad, axes) : grad, shape);
+}
+
+/** x with its last two dimensions swapped. */
+function swapLastTwo(x: tf.Tensor): tf.Tensor {
+  const perm = x.shape.map((_, i) => i);
+  const n = perm.length;
+  perm[n - 1] = n - 2;
+  perm[n - 2] = n - 1;
+  return tf.transpose(x, perm);
+}
+
+/** A product's gradient summed over the batch dimensions the operand was broadcast along. */
+function reduceBatchTo(grad: tf.Tensor, shape: number[]): tf.Tensor {
+  if (grad.rank === shape.length && grad.shape.every((n, i) => n === shape[i])) return grad;
+  const lead = grad.rank - shape.length;
+  const axes: number[] = [];
+  for (let i = 0; i < grad.rank - 2; i++) if (i < lead || shape[i - lead] === 1) axes.push(i);
+  return tf.reshape(tf.sum(grad, axes), shape);
 }
 
 function binary(kernelName: string, da: (dy: tf.Tensor, a: tf.Tensor, b: tf.Tensor) => tf.Tensor, db: (dy: tf.Tensor, a: tf.Tensor, b: tf.Tensor) => tf.Tensor): tf.GradConfig {
@@ -93,6 +111,24 @@ const configs: tf.GradConfig[] = [
       const dim = attrs.dim as number;
       const dyTimesY = tf.mul(dy as tf.Tensor, y);
       return { logits: () => tf.sub(dyTimesY, tf.mul(tf.sum(dyTimesY, [dim], true), y)) };
+    },
+  },
+  {
+    // Per operand, so one that does not lead from a variable (a frozen weight, an input that no
+    // variable feeds) gets no product at all; and each product plain, the operand transposed
+    // explicitly: the WASM backend runs a product with transposeA/B outside XNNPACK (matmul.ts).
+    kernelName: tf.BatchMatMul,
+    inputsToSave: ['a', 'b'],
+    gradFunc: (dy, saved, attrs) => {
+      const [a, b] = saved as [tf.Tensor, tf.Tensor];
+      const g = dy as tf.Tensor;
+      const [ta, tb] = [attrs.transposeA === true, attrs.transposeB === true];
+      const product = (x: tf.Tensor, y: tf.Tensor, shape: number[]): tf.Tensor => reduceBatchTo(tf.matMul(x, y), shape);
+      return {
+        // C = op(A)·op(B): dA = dy·op(B)ᵀ (or its transpose when A was transposed), dB likewise.
+        a: () => (ta ? product(tb ? swapLastTwo(b) : b, swapLastTwo(g), a.shape) : product(g, tb ? b : swapLastTwo(b), a.shape)),
+        b: () => (tb ? product(swapLastTwo(g), ta ? swapLastTwo(a) : a, b.shape) : product(ta ? a : swapLastTwo(a), g, b.shape)),
+      };
     },
   },
   {

@@ -1,15 +1,14 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { isConstant } from './constant-tensors.js';
 import { batchedMatMulKernel } from './kernels/batched-matmul-kernel.js';
 
 /**
- * Matrix product whose gradient never uses a transposed matMul.
+ * Matrix products whose gradients never use a transposed product.
  *
  * TF.js's own matMul gradient calls matMul with transposeA/transposeB set. On the WASM backend
  * those variants skip the XNNPACK fast path and run about 10x slower than a plain product
  * (measured: [6400x64]x[64x2000] 78 ms plain vs 704 ms with transposeB). Transposing the small
- * operand explicitly costs about a millisecond, so the gradient here transposes first and
- * multiplies plainly. Works for rank-2 and batched (rank-3/4, same batch dims) operands.
+ * operand explicitly costs about a millisecond, so the gradients here (and the BatchMatMul one
+ * registered in gradients.ts) transpose first and multiply plainly.
  */
 function swapLastTwo(x: tf.Tensor): tf.Tensor {
   const perm = x.shape.map((_, i) => i);
@@ -20,26 +19,33 @@ function swapLastTwo(x: tf.Tensor): tf.Tensor {
 }
 
 /**
- * a·b, batched products on the SIMD kernel (kernels/batched-matmul-wat.ts) where it is loaded:
- * TF.js's WASM backend runs batch > 1 outside XNNPACK, about 5x slower. One matrix, or operands
- * whose batch dimensions differ (broadcasting), stay with tf.matMul.
+ * Whether a·b runs on the SIMD kernel (kernels/batched-matmul-wat.ts): float32 batched operands
+ * of equal batch dimensions, batch > 1, where the kernel is loaded. TF.js's WASM backend runs
+ * those outside XNNPACK, about 5x slower. One matrix, or broadcast batch dimensions, stay with
+ * tf.matMul.
  */
+function onKernel(a: tf.Tensor, b: tf.Tensor): boolean {
+  const rank = a.rank;
+  if (batchedMatMulKernel() === undefined || rank < 3 || b.rank !== rank || a.dtype !== 'float32' || b.dtype !== 'float32') return false;
+  const batchShape = a.shape.slice(0, rank - 2);
+  return !batchShape.some((size, i) => size !== b.shape[i]) && batchShape.reduce((x, y) => x * y, 1) > 1;
+}
+
+/** a·b on the kernel when `onKernel`, else tf.matMul. */
 function product(a: tf.Tensor, b: tf.Tensor): tf.Tensor {
   const kernel = batchedMatMulKernel();
+  if (kernel === undefined || !onKernel(a, b)) return tf.matMul(a, b);
   const rank = a.rank;
-  if (kernel === undefined || rank < 3 || b.rank !== rank || a.dtype !== 'float32' || b.dtype !== 'float32') return tf.matMul(a, b);
   const batchShape = a.shape.slice(0, rank - 2);
-  if (batchShape.some((size, i) => size !== b.shape[i])) return tf.matMul(a, b);
-  const batch = batchShape.reduce((x, y) => x * y, 1);
-  if (batch === 1) return tf.matMul(a, b);
   const [m, k] = a.shape.slice(rank - 2) as [number, number];
   const [kb, n] = b.shape.slice(rank - 2) as [number, number];
   if (k !== kb) throw new Error(`matMul: inner dimensions differ, [${a.shape.join(', ')}] x [${b.shape.join(', ')}]`);
-  const values = kernel.multiply(a.dataSync() as Float32Array, b.dataSync() as Float32Array, batch, m, k, n);
+  const values = kernel.multiply(a.dataSync() as Float32Array, b.dataSync() as Float32Array, batchShape.reduce((x, y) => x * y, 1), m, k, n);
   return tf.tensor(values, [...batchShape, m, n], 'float32');
 }
 
-const matMulWithPlainGrad = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
+/** The kernel's product is no TF.js kernel, so the tape needs this gradient for it. */
+const kernelProduct = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
   const [a, b, save] = args as [tf.Tensor, tf.Tensor, tf.GradSaveFunc];
   save([a, b]);
   return {
@@ -51,25 +57,12 @@ const matMulWithPlainGrad = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc
   };
 });
 
-// A constant right-hand operand (a frozen weight, see markConstant) gets no gradient: bitfit, lora, adapter and
-// prompt backpropagate through every block of the frozen backbone, and aᵀ·dy for each of its
-// weights was a third of the step's products, computed and then dropped (TF.js's customGrad
-// computes every operand's gradient whether or not the tape wants it). Nor is `a` kept for it.
-const matMulByConstant = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
-  const [a, b, save] = args as [tf.Tensor, tf.Tensor, tf.GradSaveFunc];
-  save([b]);
-  return {
-    value: product(a, b),
-    gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => {
-      const [sb] = saved as [tf.Tensor];
-      return [product(dy, swapLastTwo(sb)), tf.zerosLike(sb)];
-    },
-  };
-});
-
 /** a·b (no transposes: pass `tf.transpose(x)` explicitly, it is cheap for the operands here). */
 export function matMul<R extends tf.Rank>(a: tf.Tensor<R>, b: tf.Tensor<R>): tf.Tensor<R> {
-  return (isConstant(b) ? matMulByConstant(a, b) : matMulWithPlainGrad(a, b)) as tf.Tensor<R>;
+  // TF.js's own product where the kernel does not apply: its gradient (gradients.ts) is computed
+  // per operand, only for one that leads from a variable, so a frozen weight's is never formed;
+  // and the saved operands are references, where a customGrad saves copies.
+  return (onKernel(a, b) ? kernelProduct(a, b) : tf.matMul(a, b)) as tf.Tensor<R>;
 }
 
 const logitsWithPlainGrad = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {

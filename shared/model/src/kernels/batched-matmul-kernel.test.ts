@@ -69,7 +69,7 @@ describe('matMul on the kernel', () => {
     const b = tf.tensor(random(2 * 3 * 5 * 7, 4), shapeB);
     const w = tf.tensor(random(2 * 3 * 6 * 7, 5), [2, 3, 6, 7]);
     const ours = tf.grads((x: tf.Tensor, y: tf.Tensor) => tf.sum(tf.mul(matMul(x, y), w)))([a, b]);
-    // TF.js's own gradient for BatchMatMul is not registered here; these are its closed forms.
+    // The closed forms of the product's gradients.
     const theirs = [tf.matMul(w, b, false, true), tf.matMul(a, w, true, false)];
     const close = (x: tf.Tensor, y: tf.Tensor) => tf.max(tf.abs(tf.sub(x, y))).dataSync()[0]!;
     expect(close(matMul(a, b), tf.matMul(a, b))).toBeLessThan(1e-5);
