@@ -52,13 +52,16 @@ describe.skipIf(executablePath === undefined)('dashboard in a real browser', () 
     page.on('requestfailed', (request) => consoleErrors.push(`request failed: ${request.url()}`));
 
     // Clicks from the synthetic world, so both variants train and publish figures to chart.
-    const clicks = ctx.fixture.world.stream.filter((e) => e.type === 'click').slice(0, 600);
-    const now = Date.now();
-    for (let i = 0; i < clicks.length; i += 100) {
-      const events = clicks.slice(i, i + 100).map((e, j) => ({ userId: e.userId, itemId: e.itemId, type: 'click', ts: now + i + j }));
+    const stream = ctx.fixture.world.stream.filter((e) => e.type === 'click');
+    let sent = 0;
+    const sendClicks = async (count: number): Promise<void> => {
+      const now = Date.now();
+      const events = Array.from({ length: count }, (_, j) => stream[(sent + j) % stream.length]!).map((e, j) => ({ userId: e.userId, itemId: e.itemId, type: 'click', ts: now + j }));
+      sent += count;
       const response = await fetch(`${serving.url}/v1/events`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ events }) });
       expect(response.status).toBe(202);
-    }
+    };
+    for (let i = 0; i < 6; i++) await sendClicks(100);
     // Titles and categories through the items API (the synthetic world has none of its own), so
     // the explorer shows what a catalogue with metadata looks like; they reach serving through reco.items.
     const { world, checkpoint } = ctx.fixture;
@@ -77,7 +80,15 @@ describe.skipIf(executablePath === undefined)('dashboard in a real browser', () 
       return item.title === undefined ? undefined : true;
     }, 10_000, 100);
     // Three versions each, so the A/B charts hold lines (and the screenshot shows some learning).
-    for (const variant of VARIANTS) await until(`three snapshots of ${variant} live in serving`, async () => ((await liveVersion(serving.url, variant)) >= 3 ? true : undefined), 60_000, 200);
+    // Clicks keep coming until then, as traffic would: a variant that trains the first 600 in less
+    // than a couple of publish intervals would otherwise stop at one or two versions.
+    for (const variant of VARIANTS) {
+      await until(`three snapshots of ${variant} live in serving`, async () => {
+        if ((await liveVersion(serving.url, variant)) >= 3) return true;
+        await sendClicks(50);
+        return undefined;
+      }, 60_000, 500);
+    }
   });
 
   afterAll(async () => {
