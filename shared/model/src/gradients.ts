@@ -1,4 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
+import { swapLastTwo } from './matmul.js';
 
 /**
  * Gradient functions for the kernels the model trains through.
@@ -25,15 +26,6 @@ function asFloat(t: tf.Tensor): tf.Tensor {
 function reduceTo(grad: tf.Tensor, shape: number[], outShape: number[]): tf.Tensor {
   const axes = tf.broadcast_util.getReductionAxes(shape, outShape);
   return tf.reshape(axes.length > 0 ? tf.sum(grad, axes) : grad, shape);
-}
-
-/** x with its last two dimensions swapped. */
-function swapLastTwo(x: tf.Tensor): tf.Tensor {
-  const perm = x.shape.map((_, i) => i);
-  const n = perm.length;
-  perm[n - 1] = n - 2;
-  perm[n - 2] = n - 1;
-  return tf.transpose(x, perm);
 }
 
 /** A product's gradient summed over the batch dimensions the operand was broadcast along. */

@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { batchedMatMulKernel } from './kernels/batched-matmul-kernel.js';
 
-/**
+/*
  * Matrix products whose gradients never use a transposed product.
  *
  * TF.js's own matMul gradient calls matMul with transposeA/transposeB set. On the WASM backend
@@ -10,7 +10,9 @@ import { batchedMatMulKernel } from './kernels/batched-matmul-kernel.js';
  * operand explicitly costs about a millisecond, so the gradients here (and the BatchMatMul one
  * registered in gradients.ts) transpose first and multiply plainly.
  */
-function swapLastTwo(x: tf.Tensor): tf.Tensor {
+
+/** x with its last two dimensions swapped: the explicit transpose the gradients multiply by. */
+export function swapLastTwo(x: tf.Tensor): tf.Tensor {
   const perm = x.shape.map((_, i) => i);
   const n = perm.length;
   perm[n - 1] = n - 2;
