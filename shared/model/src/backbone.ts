@@ -56,7 +56,7 @@ export class Backbone {
     }
     if (tensors.size !== this.specs.length) throw new Error(`backbone has ${tensors.size} weights, expected ${this.specs.length}`);
     this.tensors = tensors;
-    // A frozen backbone's weights get no gradient in its products (see markConstant).
+    // A frozen backbone's weights are constants: a lookup reads its item table out once (see markConstant).
     for (const t of tensors.values()) if (!(t instanceof tf.Variable)) markConstant(t);
   }
 

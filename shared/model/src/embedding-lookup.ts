@@ -43,10 +43,11 @@ const constantValues = new WeakMap<tf.Tensor, Float32Array>();
 function rowsOf(table: tf.Tensor2D, ids: tf.Tensor1D): tf.Tensor2D {
   const backend = tf.getBackend();
   if (!copying || (backend !== 'wasm' && backend !== 'cpu') || table.dtype !== 'float32') return tf.gather(table, ids);
-  let values = isConstant(table) ? constantValues.get(table) : undefined;
+  const constant = isConstant(table);
+  let values = constant ? constantValues.get(table) : undefined;
   if (values === undefined) {
     values = table.dataSync() as Float32Array;
-    if (isConstant(table)) constantValues.set(table, values);
+    if (constant) constantValues.set(table, values);
   }
   return tf.tensor2d(copyRows(values, table.shape, ids.dataSync() as Int32Array), [ids.shape[0], table.shape[1]], 'float32');
 }
