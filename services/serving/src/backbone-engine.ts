@@ -1,5 +1,5 @@
 import type { FastPath } from './live-model.js';
-import { BatchingBackboneRunner, CachedBackboneRunner, countLookupsInto, createBackboneRunner, OrtItemRanker, type Backbone, type BackboneEngine } from './model-api.js';
+import { BatchingBackboneRunner, BatchingItemRanker, CachedBackboneRunner, countLookupsInto, createBackboneRunner, OrtItemRanker, type Backbone, type BackboneEngine } from './model-api.js';
 import type { ServingMetrics } from './metrics.js';
 
 export interface EngineSettings {
@@ -46,10 +46,16 @@ export async function startServingEngine(backbone: Backbone, settings: EngineSet
       : undefined;
   // Scoring and top-k on the same engine: a request's h · E^T over the catalogue in native code.
   // Without it (TF.js engine, or a ranker session that fails to build) scores are computed in JavaScript.
-  let ranker: OrtItemRanker | undefined;
+  // Concurrent requests' rankings are micro-batched like their backbone rows, by the same settings.
+  let ranker: BatchingItemRanker | undefined;
   if (created.engine === 'onnx') {
     try {
-      ranker = await OrtItemRanker.create(backbone.config.dim, { threads: settings.threads, providers: settings.providers, log });
+      const single = await OrtItemRanker.create(backbone.config.dim, { threads: settings.threads, providers: settings.providers, log });
+      ranker = new BatchingItemRanker(single, {
+        maxBatch: settings.batchMaxSize,
+        maxWaitMs: settings.batchMaxWaitMs,
+        onBatch: (rows) => metrics.rankerBatchRows.observe(rows),
+      });
     } catch (error) {
       log(`ONNX Runtime item ranker unavailable (${String(error)}); ranking in JavaScript`);
     }

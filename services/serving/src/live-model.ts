@@ -1,11 +1,11 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { PlainScorer, type AdapterSnapshot, type AdaptationMethod, type BackboneRunner, type OrtItemRanker, type RankerTable } from './model-api.js';
+import { PlainScorer, type AdapterSnapshot, type AdaptationMethod, type BackboneRunner, type ItemRanker, type RankerTable } from './model-api.js';
 
 /** What serving runs requests through, shared by every model version (see backbone-engine.ts). */
 export interface FastPath {
   readonly runner: BackboneRunner;
-  /** Top-k on ONNX Runtime; without it the scores are computed in JavaScript. */
-  readonly ranker?: OrtItemRanker | undefined;
+  /** Top-k on ONNX Runtime (micro-batched); without it the scores are computed in JavaScript. */
+  readonly ranker?: ItemRanker | undefined;
 }
 
 /** What a live model says about itself (GET /v1/models, response stamps, metrics). */
@@ -41,7 +41,7 @@ export class LiveModel {
   readonly meta: LiveModelMeta;
   readonly adaptation: AdaptationMethod;
   /** The fast path: the shared backbone runner and this version's plain-array scorer. */
-  readonly fast: { readonly runner: BackboneRunner; readonly scorer: PlainScorer; readonly ranked?: { ranker: OrtItemRanker; table: RankerTable } } | undefined;
+  readonly fast: { readonly runner: BackboneRunner; readonly scorer: PlainScorer; readonly ranked?: { ranker: ItemRanker; table: RankerTable } } | undefined;
   /**
    * The verified snapshot this version was built from (undefined for start-up placeholders): a
    * rollback republishes its parameters and offsets as a new record, so it is kept as it came.

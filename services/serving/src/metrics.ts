@@ -31,6 +31,7 @@ export class ServingMetrics {
   readonly consumerMessages: Counter<'service' | 'topic'>;
   readonly backboneEngine: Gauge<'engine'>;
   readonly backboneBatchRows: Histogram;
+  readonly rankerBatchRows: Histogram;
   readonly backboneBatchWait: Histogram;
   readonly backboneCacheLookups: Counter<'result'>;
   #sources: MetricSources = { historyUsers: () => 0, historyEvents: () => 0, popularityItems: () => 0 };
@@ -108,6 +109,12 @@ export class ServingMetrics {
       name: 'reco_backbone_batch_wait_seconds',
       help: 'Longest time a request in a backbone batch waited for it to start.',
       buckets: [0.0001, 0.00025, 0.0005, 0.001, 0.002, 0.005, 0.01, 0.025],
+      registers,
+    });
+    this.rankerBatchRows = new Histogram({
+      name: 'reco_ranker_batch_rows',
+      help: 'User states per item-ranker engine call: concurrent requests micro-batched into one top-k call.',
+      buckets: [1, 2, 4, 8, 16, 32, 64, 128, 256],
       registers,
     });
     this.backboneCacheLookups = new Counter({

@@ -5,6 +5,7 @@
 export {
   Backbone,
   BatchingBackboneRunner,
+  BatchingItemRanker,
   CachedBackboneRunner,
   countLookupsInto,
   createBackboneRunner,
@@ -43,6 +44,7 @@ export {
   type BackboneConfig,
   type BackboneEngine,
   type BackboneRunner,
+  type ItemRanker,
   type RankerTable,
   type BackendChoice,
   type BackendName,

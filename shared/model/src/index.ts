@@ -23,6 +23,7 @@ export type { BackboneModifiers } from './backbone-modifiers.js';
 export { Backbone, type BackboneOutput } from './backbone.js';
 export { TfjsBackboneRunner, type BackboneRunOutput, type BackboneRunner } from './backbone-runner.js';
 export { BatchingBackboneRunner, type BatchingRunnerOptions } from './batching-runner.js';
+export { MicroBatcher, type MicroBatchOptions } from './micro-batcher.js';
 export { CachedBackboneRunner, countLookupsInto, type CacheStats, type CachedRunnerOptions } from './cached-runner.js';
 export { PlainScorer } from './plain-scoring.js';
 /** A row of the training step benchmark (`bench:train`'s first table), for the script that runs it. */

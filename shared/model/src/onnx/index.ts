@@ -19,4 +19,5 @@ export {
   type CreateBackboneRunnerOptions,
 } from './create-runner.js';
 export { DEFAULT_ORT_PROVIDERS, createOrtSession, parseOrtProviders, type OrtSession, type OrtSessionSettings } from './ort-session.js';
-export { OrtItemRanker, buildItemRankerOnnx, type RankedSlots, type RankerTable } from './ort-item-ranker.js';
+export { OrtItemRanker, buildItemRankerOnnx, type ItemRanker, type RankedRows, type RankedSlots, type RankerTable } from './ort-item-ranker.js';
+export { BatchingItemRanker } from './batching-item-ranker.js';

@@ -40,6 +40,19 @@ describe('OrtItemRanker', () => {
     expect(Array.from(all.slots.slice(-2)).sort()).toEqual([0, 1]);
   });
 
+  it("gives a state the same scores to the bit whether it is ranked alone or with others", async () => {
+    const rng = createRng(9);
+    const prepared = ranker.table(Float32Array.from({ length: slots * dim }, () => rng.normal()), Float32Array.from({ length: slots }, () => rng.normal()));
+    const states = Float32Array.from({ length: 13 * dim }, () => rng.normal());
+    const alone = await ranker.top(states.subarray(0, dim), prepared, 20);
+    for (const rows of [2, 3, 8, 13]) {
+      const ranked = await ranker.topRows(states.slice(0, rows * dim), rows, prepared, 20);
+      expect(ranked.slots).toHaveLength(rows * 20);
+      expect(Array.from(ranked.slots.subarray(0, 20))).toEqual(Array.from(alone.slots));
+      expect(Array.from(ranked.scores.subarray(0, 20))).toEqual(Array.from(alone.scores));
+    }
+  });
+
   it('refuses a user state of the wrong width, and use after dispose', async () => {
     const prepared = ranker.table(new Float32Array(4 * dim), new Float32Array(4));
     await expect(ranker.top(new Float32Array(dim + 1), prepared, 2)).rejects.toThrow(/user state of 16/);

@@ -43,12 +43,29 @@ export interface RankedSlots {
   scores: Float32Array;
 }
 
+/** The top lists of several user states from one call: row r is [r * perRow, (r + 1) * perRow). */
+export interface RankedRows {
+  perRow: number;
+  slots: Int32Array;
+  scores: Float32Array;
+}
+
+/** What serving ranks with: one engine's ranker, or a micro-batching one in front of it. */
+export interface ItemRanker {
+  readonly dim: number;
+  /** Feeds for one model version: `table` row-major [slots, dim], `bias` [slots]. */
+  table(table: Float32Array, bias: Float32Array): RankerTable;
+  /** The k best slots for user state `h` (length dim; copied before any await). */
+  top(h: Float32Array, table: RankerTable, k: number): Promise<RankedSlots>;
+  dispose(): void;
+}
+
 /**
  * Top-k over the whole catalogue on ONNX Runtime, for one user state: a serving request's
  * h · E^T (a few thousand dot products of width d) and the selection, in native code. The plain
  * JavaScript loop over the same table costs several times more per request (README, performance).
  */
-export class OrtItemRanker {
+export class OrtItemRanker implements ItemRanker {
   private released = false;
 
   private constructor(
@@ -79,20 +96,40 @@ export class OrtItemRanker {
 
   /** The k best slots for user state `h` (length dim; copied before the call). */
   async top(h: Float32Array, table: RankerTable, k: number): Promise<RankedSlots> {
+    if (h.length !== this.dim) throw new Error(`ranker expects a user state of ${this.dim}, got ${h.length}`);
+    const ranked = await this.topRows(h.slice(), 1, table, k);
+    return { slots: ranked.slots, scores: ranked.scores };
+  }
+
+  /**
+   * The k best slots of each of `rows` user states in one engine call: `states` is row-major
+   * [rows, dim] (handed to the engine as is: the caller must not change it until this settles);
+   * the answer holds min(k, slots) entries per row, row after row, each row best first.
+   *
+   * A lone state is sent with a zero row beside it: ONNX Runtime multiplies a one-row input on
+   * another path (a matrix-vector product) whose sums round differently, so without it a user's
+   * scores would depend on whether their request shared a call. From two rows up a row's scores
+   * are the same to the bit whatever the batch (ort-item-ranker.test.ts checks it).
+   */
+  async topRows(states: Float32Array, rows: number, table: RankerTable, k: number): Promise<RankedRows> {
     if (this.released) throw new Error('OrtItemRanker used after dispose()');
-    if (h.length !== this.dim || table.dim !== this.dim) throw new Error(`ranker expects a user state of ${this.dim}, got ${h.length}`);
-    const want = Math.max(0, Math.min(Math.floor(k), table.slots));
-    if (want === 0) return { slots: new Int32Array(0), scores: new Float32Array(0) };
+    if (table.dim !== this.dim || states.length !== rows * this.dim) throw new Error(`ranker expects ${rows} user states of ${this.dim}, got ${states.length} values`);
+    const perRow = Math.max(0, Math.min(Math.floor(k), table.slots));
+    if (perRow === 0 || rows === 0) return { perRow: 0, slots: new Int32Array(0), scores: new Float32Array(0) };
+    const fed = rows === 1 ? 2 : rows;
+    const input = rows === 1 ? new Float32Array(2 * this.dim) : states;
+    if (rows === 1) input.set(states);
     const results = await this.session.run({
-      [USER_STATE]: new this.ort.Tensor('float32', h.slice(), [1, this.dim]),
+      [USER_STATE]: new this.ort.Tensor('float32', input, [fed, this.dim]),
       [ITEM_TABLE_T]: table.tableT,
       [ITEM_BIAS]: table.bias,
-      [K]: new this.ort.Tensor('int64', BigInt64Array.of(BigInt(want)), [1]),
+      [K]: new this.ort.Tensor('int64', BigInt64Array.of(BigInt(perRow)), [1]),
     });
     const scores = results[TOP_SCORES]?.data as Float32Array | undefined;
     const slots = results[TOP_SLOTS]?.data as BigInt64Array | undefined;
     if (scores === undefined || slots === undefined) throw new Error('ONNX Runtime returned no top-k');
-    return { slots: Int32Array.from(slots, Number), scores };
+    const values = rows * perRow;
+    return { perRow, slots: Int32Array.from(slots.subarray(0, values), Number), scores: scores.subarray(0, values) };
   }
 
   dispose(): void {
