@@ -342,6 +342,13 @@ async function waitForHistories(url: string, engine: Engine): Promise<void> {
       const body = (await response.json()) as { historyLength?: number };
       if (!response.ok || (body.historyLength ?? 0) < (histories[u]?.length ?? 0)) behind.push(users[u] ?? '?');
     }
+    // The sample can be complete while other partitions' backlog is still being consumed (and
+    // learned into the co-visit counts), which would load serving during the measurement.
+    if (behind.length === 0) {
+      const lag = (await scrapeMetrics(url)).get('reco_consumer_lag')?.samples ?? [];
+      const lagging = lag.filter((sample) => sample.value > 0);
+      if (lagging.length > 0) behind.push(`consumer lag ${lagging.map((sample) => `${sample.labels.topic ?? '?'}[${sample.labels.partition ?? '?'}]=${sample.value}`).join(', ')}`);
+    }
     cleanRounds = behind.length === 0 ? cleanRounds + 1 : 0;
     if (behind.length > 0) await new Promise((r) => setTimeout(r, 250));
   }
