@@ -27,10 +27,12 @@ export async function ensureTopics(admin: Admin, specs: readonly TopicSpec[]): P
   try {
     const existing = new Set(await admin.listTopics());
     const missing = specs.filter((s) => !existing.has(s.name));
+    // Another process may create the same topics at the same moment (serving and the updater at
+    // start): KafkaJS then resolves false instead of failing. Which of them this call made is not
+    // said, so then none counts as created and all are checked below like existing topics.
+    let createdAll = true;
     if (missing.length > 0) {
-      // Another process may create the same topics at the same moment: KafkaJS then resolves
-      // false instead of failing, and the configs are checked below like any existing topic's.
-      await admin.createTopics({
+      createdAll = await admin.createTopics({
         waitForLeaders: true,
         topics: missing.map((s) => ({
           topic: s.name,
@@ -39,9 +41,9 @@ export async function ensureTopics(admin: Admin, specs: readonly TopicSpec[]): P
           configEntries: Object.entries(s.configs).map(([name, value]) => ({ name, value })),
         })),
       });
-      result.created.push(...missing.map((s) => s.name));
+      if (createdAll) result.created.push(...missing.map((s) => s.name));
     }
-    const present = specs.filter((s) => existing.has(s.name));
+    const present = createdAll ? specs.filter((s) => existing.has(s.name)) : [...specs];
     if (present.length === 0) return result;
 
     const metadata = await admin.fetchTopicMetadata({ topics: present.map((s) => s.name) });

@@ -71,6 +71,27 @@ describe('topics', () => {
     expect(configs.get('max.message.bytes')).toBe(String(specs.adapters.maxMessageBytes));
   });
 
+  it('services creating the same topics at the same moment all succeed, with no error-level line', async () => {
+    const specs = topicSpecs({ prefix: `${uniqueName('race')}.` });
+    const all = [specs.events, specs.deadLetter, specs.adapters];
+    const lines: Array<{ level: string; msg: string | undefined }> = [];
+    const at = (level: string) => (_fields: object, msg?: string) => void lines.push({ level, msg });
+    const logger = { debug: at('debug'), info: at('info'), warn: at('warn'), error: at('error') };
+    const admins = Array.from({ length: 4 }, () => createKafkaClient(readKafkaConfig({ KAFKA_BROKERS: testKafkaBrokers().join(',') }, { defaultClientId: 'race' }), logger).admin());
+    await Promise.all(admins.map((a) => a.connect()));
+    try {
+      const results = await Promise.all(admins.map((a) => ensureTopics(a, all)));
+      for (const r of results) expect([...r.created, ...r.unchanged].sort()).toEqual(all.map((s) => s.name).sort());
+      // The losers' CreateTopics answer (TOPIC_ALREADY_EXISTS) is what KafkaJS logs at error
+      // level; asking for an existing topic produces that same line every time.
+      await expect(admins[0]?.createTopics({ topics: [{ topic: specs.events.name, numPartitions: 1 }] })).resolves.toBe(false);
+      expect(lines.some((l) => l.level === 'debug' && l.msg?.startsWith('Response CreateTopics'))).toBe(true);
+      expect(lines.filter((l) => l.level === 'error' || l.level === 'warn')).toEqual([]);
+    } finally {
+      await Promise.all(admins.map((a) => a.disconnect()));
+    }
+  });
+
   it('ensureTopics repairs a topic whose configs drifted', async () => {
     const specs = topicSpecs({ prefix: `${uniqueName('drift')}.` });
     await ensureTopics(admin, [specs.adapters]);

@@ -36,6 +36,12 @@ describe('KafkaJS log lines', () => {
     expect(logger.lines[0]?.fields).toEqual({ kafka: 'Connection', error: 'The group coordinator is not available', correlationId: 3 });
   });
 
+  it("sends KafkaJS's CreateTopics answer line to debug (ensureTopics reports what fails), nothing else with that text", () => {
+    expect(isTransientKafkaLog('Response CreateTopics(key: 19, version: 3)', { error: 'Topic creation errors', correlationId: 4 })).toBe(true);
+    expect(isTransientKafkaLog('Response Produce(key: 0, version: 7)', { error: 'Topic creation errors' })).toBe(false);
+    expect(isTransientKafkaLog('Response CreateTopics(key: 19, version: 3)', { error: 'Not authorized to access topics: [Topic authorization failed.]' })).toBe(false);
+  });
+
   it('tells a broken start apart from a settling one', () => {
     expect(isTransientKafkaLog('Response Metadata(key: 3, version: 6)', { error: 'This server is not the leader for that topic-partition' })).toBe(true);
     expect(isTransientKafkaLog('Failed to connect to seed broker, trying another broker from the list: Connection error: connect ECONNREFUSED 127.0.0.1:1', {})).toBe(true);

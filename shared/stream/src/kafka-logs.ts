@@ -28,12 +28,23 @@ const PARTITIONER_WARNING = 'KafkaJS v2.0.0 switched default partitioner';
 /** A refused TCP connection: the broker is not listening (yet, or again); the retry and the seam deal with it. */
 const CONNECTION_REFUSED = /ECONNREFUSED/;
 
+/**
+ * KafkaJS's line for a CreateTopics answer with any per-topic error. It names no error code, and
+ * it is always redundant: when two services create the same topics at the same moment (serving
+ * and the updater at start) the loser's answer is TOPIC_ALREADY_EXISTS, which KafkaJS's admin
+ * turns into `false`, not a failure; any other refusal fails ensureTopics with
+ * RECO_ERR_TOPIC_SETUP and the cause, which the service reports itself.
+ */
+const CREATE_TOPICS_RESPONSE = /^Response CreateTopics\(/;
+const TOPIC_CREATION_ERRORS = 'Topic creation errors';
+
 /** Whether a KafkaJS log line is start-up noise: a retried, transient condition, logged at debug. */
 export function isTransientKafkaLog(message: string, fields: Readonly<Record<string, unknown>>): boolean {
   if (message.startsWith(PARTITIONER_WARNING)) return true;
   if (CONNECTION_REFUSED.test(message)) return true;
   const error = fields.error;
   if (typeof error !== 'string') return false;
+  if (error === TOPIC_CREATION_ERRORS && CREATE_TOPICS_RESPONSE.test(message)) return true;
   return TRANSIENT_BROKER_ERRORS.includes(error) || CONNECTION_REFUSED.test(error);
 }
 
