@@ -110,9 +110,7 @@ export class CoVisits {
 
   /** Adds the history's score of every slot below out.length into `out`. */
   addScores(history: readonly number[], out: Float32Array): void {
-    this.visit(history, (b, sim) => {
-      if (b < out.length) out[b] = (out[b] as number) + sim;
-    });
+    this.visit(history, out);
   }
 
   /**
@@ -125,11 +123,7 @@ export class CoVisits {
     if (this.scratch.length < this.counts.length) this.scratch = new Float32Array(this.counts.length);
     const scratch = this.scratch;
     const touched: number[] = [];
-    this.visit(history, (b, sim) => {
-      if (b >= scratch.length) return;
-      if (scratch[b] === 0) touched.push(b);
-      scratch[b] = (scratch[b] as number) + sim;
-    });
+    this.visit(history, scratch, touched);
     if (touched.length === 0) return NO_SCORES;
     const order = touched.length > limit ? selectTop(touched, scratch, limit) : touched;
     order.sort((x, y) => (scratch[y] as number) - (scratch[x] as number) || x - y);
@@ -154,7 +148,8 @@ export class CoVisits {
     return ++this.stamp;
   }
 
-  private visit(history: readonly number[], add: (slot: number, sim: number) => void): void {
+  /** out[b] += sim(a, b) over the history's last `recent` distinct items a (see `addCosines`). */
+  private visit(history: readonly number[], out: Float32Array, touched?: number[]): void {
     const from = Math.max(0, history.length - this.recentCount);
     const stamp = this.nextStamp(history, from);
     for (let i = from; i < history.length; i++) {
@@ -163,7 +158,7 @@ export class CoVisits {
       this.seen[a] = stamp;
       const na = this.count(a);
       if (na === 0) continue;
-      this.pairs.forEachOf(a, (b, c) => add(b, c / Math.sqrt(na * Math.max(this.count(b), 1))));
+      this.pairs.addCosines(a, na, this.counts, out, touched);
     }
   }
 }

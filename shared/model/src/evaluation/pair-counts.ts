@@ -19,6 +19,8 @@ export class PairCounts {
   private entryNext: Int32Array;
   private heads = new Int32Array(1 << 10).fill(-1);
   private entries = 0;
+  /** Entries at the last `compact`: the ones below it lie in rows, one item's after another. */
+  private compacted = 0;
 
   /** `expected`: pairs to make room for at once (a copy being rebuilt knows its size). */
   constructor(expected = 0) {
@@ -47,6 +49,7 @@ export class PairCounts {
         this.growIndex();
         h = this.find(a, b);
       }
+      if (this.entries >= COMPACT_FROM && this.entries >= 2 * this.compacted) this.compact();
       this.keyA[h] = a;
       this.keyB[h] = b;
       this.slots[h] = this.newEntry(a, b);
@@ -65,6 +68,24 @@ export class PairCounts {
   forEachOf(a: number, visit: (b: number, count: number) => void): void {
     if (a < 0 || a >= this.heads.length) return;
     for (let e = this.heads[a] as number; e >= 0; e = this.entryNext[e] as number) visit(this.entryItem[e] as number, this.entryCount[e] as number);
+  }
+
+  /**
+   * The cosine item-kNN vote of `a` (clicked `na` times; `counts` per item): out[b] +=
+   * count(a, b) / sqrt(na · max(counts[b], 1)) for every pair (a, b) held, in one loop (scoring
+   * walks thousands of pairs per call: no callback per pair). With `touched`, each b whose out[b]
+   * was 0 before is pushed onto it.
+   */
+  addCosines(a: number, na: number, counts: Float32Array, out: Float32Array, touched?: number[]): void {
+    if (a < 0 || a >= this.heads.length) return;
+    const { entryItem, entryCount, entryNext } = this;
+    for (let e = this.heads[a] as number; e >= 0; e = entryNext[e] as number) {
+      const b = entryItem[e] as number;
+      if (b >= out.length) continue;
+      const before = out[b] as number;
+      if (touched !== undefined && before === 0) touched.push(b);
+      out[b] = before + (entryCount[e] as number) / Math.sqrt(na * Math.max(b < counts.length ? (counts[b] as number) : 0, 1));
+    }
   }
 
   /** The index slot holding (a, b), or the empty slot where it would go. */
@@ -101,6 +122,41 @@ export class PairCounts {
     return e;
   }
 
+  /**
+   * Lays the entries out row by row (each item's pairs contiguous, in chain order), so walking a
+   * row reads memory in sequence: entries are made in click order, so a popular item's pairs lie
+   * scattered over the whole array, and scoring a history walks thousands of them (on MovieLens
+   * latest-small about a third of a scoring call's time was spent waiting on those reads).
+   * Run when the entries have doubled since the last time: linear work, amortised O(1) per pair.
+   * Counts, rows and their order are unchanged; only where entries live moves.
+   */
+  private compact(): void {
+    const n = this.entries;
+    const moved = new Int32Array(n);
+    const item = new Int32Array(this.entryItem.length);
+    const count = new Float32Array(this.entryCount.length);
+    const next = new Int32Array(this.entryNext.length);
+    let at = 0;
+    for (let a = 0; a < this.heads.length; a++) {
+      let e = this.heads[a] as number;
+      if (e < 0) continue;
+      this.heads[a] = at;
+      for (; e >= 0; e = this.entryNext[e] as number) {
+        moved[e] = at;
+        item[at] = this.entryItem[e] as number;
+        count[at] = this.entryCount[e] as number;
+        const following = this.entryNext[e] as number;
+        next[at] = following < 0 ? -1 : at + 1;
+        at++;
+      }
+    }
+    this.entryItem = item;
+    this.entryCount = count;
+    this.entryNext = next;
+    for (let h = 0; h < this.keyA.length; h++) if (this.keyA[h] !== -1) this.slots[h] = moved[this.slots[h] as number] as number;
+    this.compacted = n;
+  }
+
   private growIndex(): void {
     const [oldA, oldB, oldSlots] = [this.keyA, this.keyB, this.slots];
     this.keyA = new Int32Array(oldA.length * 2).fill(-1);
@@ -118,6 +174,9 @@ export class PairCounts {
     }
   }
 }
+
+/** Below this many pairs a row's entries fit in cache wherever they are: no compaction. */
+const COMPACT_FROM = 1 << 14;
 
 /** Items are vocabulary slots, far below 2^26: anything else is a caller's bug. */
 function checkPair(a: number, b: number): void {
