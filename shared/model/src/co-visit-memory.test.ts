@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Interaction } from '@reco/data';
+import { createRng, type Interaction } from '@reco/data';
 import { createAdaptation } from './adaptation/create-adaptation.js';
 import { MEMORY_SCALE, MEMORY_SLOTS, candidateMemory, memoryOf } from './co-visit-memory.js';
 import { CoVisits } from './co-visits.js';
@@ -56,6 +56,23 @@ describe('negativeMask', () => {
     expect([...mask.subarray(0, 5)]).toEqual([0, 1, 0, 0, 1]);
     expect([...mask.subarray(5, 10)]).toEqual([1, 0, 0, 0, 1]);
     expect([...mask.subarray(10, 15)]).toEqual([0, 0, 0, 0, 0]);
+    // A filter that can only be asked (no forEach) masks the same columns.
+    expect(negativeMask(examples, candidates, (row) => ({ has: (slot: number) => (had[row] ?? []).includes(slot) }))).toEqual(mask);
+  });
+
+  it('masks the same whether the filter lists its slots or is asked, on random batches', () => {
+    const rng = createRng(21);
+    for (let trial = 0; trial < 20; trial++) {
+      const examples = Array.from({ length: 32 }, () => ({ userId: `u${rng.int(6)}`, target: 2 + rng.int(200) }));
+      const candidates = candidateSet(
+        examples.map((e) => e.target),
+        Int32Array.from({ length: 100 }, () => 2 + rng.int(200)),
+      );
+      const seen = examples.map(() => new Set(Array.from({ length: rng.int(40) }, () => rng.int(260))));
+      const listed = negativeMask(examples, candidates, (row) => seen[row] as Set<number>);
+      const asked = negativeMask(examples, candidates, (row) => ({ has: (slot: number) => (seen[row] as Set<number>).has(slot) }));
+      expect(listed).toEqual(asked);
+    }
   });
 });
 

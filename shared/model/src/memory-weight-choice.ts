@@ -56,6 +56,19 @@ export function chooseMemoryWeight(cases: readonly MemoryRankingCase[], current:
   return { weight: weights[best] ?? current, ndcg10: ndcg[best] ?? currentNdcg10, currentNdcg10 };
 }
 
+const COMPETES = 0;
+const EXCLUDED = 1;
+const MOVING = 2;
+let marksBuffer = new Uint8Array(0);
+
+/** A zeroed (all COMPETES) mark per slot, reused across calls (ranking is synchronous). */
+function markScratch(slots: number): Uint8Array {
+  if (marksBuffer.length < slots) marksBuffer = new Uint8Array(slots);
+  const marks = marksBuffer.subarray(0, slots);
+  marks.fill(COMPETES);
+  return marks;
+}
+
 /**
  * The target's rank at each weight, as rankTarget would give it on scores + w · memory (float32
  * sums, ties half), from one pass over the catalogue: the exclusion is asked once per slot, and
@@ -72,13 +85,25 @@ function ranksByWeight(c: MemoryRankingCase, weights: readonly number[], plain: 
     const slot = memory.slots[i] as number;
     if (slot < scores.length) inMemory.set(slot, (inMemory.get(slot) ?? 0) + (memory.values[i] as number));
   }
+  // Which slots compete, and which of them move with w, marked once instead of asking the
+  // exclusion and the memory's Map for every slot of the catalogue.
+  const marks = markScratch(scores.length);
+  if (excluded.forEach !== undefined) {
+    excluded.forEach((j) => {
+      if (j >= 0 && j < scores.length) marks[j] = EXCLUDED;
+    });
+  } else {
+    for (let j = 0; j < scores.length; j++) if (excluded.has(j)) marks[j] = EXCLUDED;
+  }
+  marks[target] = EXCLUDED;
+  for (const slot of inMemory.keys()) if (marks[slot] !== EXCLUDED) marks[slot] = MOVING;
   let count = 0;
   const moving: Array<[number, number]> = [];
   for (let j = 0; j < scores.length; j++) {
-    if (j === target || excluded.has(j)) continue;
-    const m = inMemory.get(j);
-    if (m === undefined) plain[count++] = scores[j] as number;
-    else moving.push([scores[j] as number, m]);
+    const mark = marks[j];
+    if (mark === EXCLUDED) continue;
+    if (mark === COMPETES) plain[count++] = scores[j] as number;
+    else moving.push([scores[j] as number, inMemory.get(j) as number]);
   }
   const targetMemory = inMemory.get(target) ?? 0;
   weights.forEach((w, i) => {

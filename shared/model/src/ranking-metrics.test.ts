@@ -40,6 +40,18 @@ describe('fullRank', () => {
     expect(fullRank(f32([NaN, 1, NaN, 3]), 1)).toBe(1);
   });
 
+  it('ranks the same whether the exclusion lists its slots or is only asked, ties and NaN included', () => {
+    const rng = createRng(13);
+    for (let trial = 0; trial < 50; trial++) {
+      const scores = Float32Array.from({ length: 200 }, () => Math.round(rng.next() * 12) / 4);
+      if (trial % 10 === 0) scores[5] = Number.NaN;
+      const target = trial % 10 === 0 ? 5 : rng.int(200);
+      // The listed slots may hold the target and slots past the scores, which must change nothing.
+      const excluded = new Set([target, 250, ...Array.from({ length: 30 }, () => rng.int(200))]);
+      expect(fullRank(scores, target, excluded)).toBe(fullRank(scores, target, { has: (slot) => excluded.has(slot) }));
+    }
+  });
+
   it('rejects a target outside the score slots', () => {
     expect(() => fullRank(f32([1, 2]), 2)).toThrow(RangeError);
     expect(() => fullRank(f32([1, 2]), -1)).toThrow(RangeError);

@@ -13,9 +13,15 @@ export type RankingProtocol = 'full' | 'sampled-100';
 /** The cut-off behind the `hr10` and `ndcg10` fields. */
 export const RANKING_CUTOFF = 10;
 
-/** Slots a ranking leaves out: anything with `has`, so a view of a user's items needs no copy. */
+/**
+ * Slots a ranking leaves out: anything with `has`, so a view of a user's items needs no copy.
+ * A filter that can also list its slots (`forEach`, each slot once; a Set<number> has both)
+ * lets a pass over the catalogue skip asking `has` for every slot: a user has seen tens or
+ * hundreds of items, the catalogue holds thousands.
+ */
 export interface SlotFilter {
   has(slot: number): boolean;
+  forEach?(visit: (slot: number) => void): void;
 }
 
 function checkSlot(scores: Float32Array, slot: number, what: string): void {
@@ -48,6 +54,18 @@ export function fullRank(scores: Float32Array, target: number, exclude?: SlotFil
   checkSlot(scores, target, 'target');
   const targetScore = scores[target] ?? Number.NaN;
   const nanTarget = Number.isNaN(targetScore);
+  if (exclude?.forEach !== undefined) {
+    // Every competitor, then the listed ones taken back out: the places are 0, 1/2 or 1, so both
+    // sums are exact and the difference is the filtered loop's rank to the bit.
+    let rank = 0;
+    for (let i = 0; i < scores.length; i++) {
+      if (i !== target) rank += nanTarget ? 1 : placesLost(scores[i] as number, targetScore);
+    }
+    exclude.forEach((i) => {
+      if (i !== target && i >= 0 && i < scores.length) rank -= nanTarget ? 1 : placesLost(scores[i] as number, targetScore);
+    });
+    return rank;
+  }
   let rank = 0;
   for (let i = 0; i < scores.length; i++) {
     if (i === target || exclude?.has(i) === true) continue;

@@ -2,6 +2,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import type { AdaptationMethod, PreparedInput } from './adaptation/adaptation-method.js';
 import { embeddingLookup } from './embedding-lookup.js';
 import { logitsAgainst } from './matmul.js';
+import type { SlotFilter } from './ranking-metrics.js';
 import { softmaxCrossEntropy } from './softmax-cross-entropy.js';
 
 /**
@@ -56,7 +57,7 @@ export interface LossExtras {
  * chose: the loss would push down what the user likes, and most strongly what the co-visit
  * memory rightly ranks high. An example's own target column is never masked.
  */
-export function negativeMask(examples: readonly { userId: string; target: number }[], candidates: CandidateSet, excluded: (row: number) => { has(slot: number): boolean }): Uint8Array {
+export function negativeMask(examples: readonly { userId: string; target: number }[], candidates: CandidateSet, excluded: (row: number) => SlotFilter): Uint8Array {
   const columns = candidates.slots.length;
   const mask = new Uint8Array(examples.length * columns);
   const targetsOf = new Map<string, Set<number>>();
@@ -65,10 +66,31 @@ export function negativeMask(examples: readonly { userId: string; target: number
     own.add(e.target);
     targetsOf.set(e.userId, own);
   }
+  // A filter that lists its slots is walked instead of asked about every column (a user has seen
+  // far fewer items than a batch has candidates): the column of each slot, -1 for none.
+  let columnOf: Int32Array | undefined;
+  const columnIndex = (): Int32Array => {
+    if (columnOf !== undefined) return columnOf;
+    let top = 0;
+    for (const slot of candidates.slots) top = Math.max(top, slot);
+    columnOf = new Int32Array(top + 1).fill(-1);
+    candidates.slots.forEach((slot, c) => ((columnOf as Int32Array)[slot] = c));
+    return columnOf;
+  };
   examples.forEach((e, row) => {
     const seen = excluded(row);
     const sameUser = targetsOf.get(e.userId) as Set<number>;
     const ownColumn = candidates.targetColumns[row];
+    if (seen.forEach !== undefined) {
+      const index = columnIndex();
+      const maskSlot = (slot: number): void => {
+        const c = slot >= 0 && slot < index.length ? (index[slot] as number) : -1;
+        if (c >= 0 && c !== ownColumn) mask[row * columns + c] = 1;
+      };
+      seen.forEach(maskSlot);
+      sameUser.forEach(maskSlot);
+      return;
+    }
     for (let c = 0; c < columns; c++) {
       if (c === ownColumn) continue;
       const slot = candidates.slots[c] as number;

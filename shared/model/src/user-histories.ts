@@ -46,7 +46,17 @@ export class UserHistories {
   seenBefore(userId: string, count: number): SlotFilter {
     const firstSeen = this.users.get(userId)?.firstSeen;
     if (firstSeen === undefined || count <= 0) return NOTHING;
-    return { has: (slot) => (firstSeen.get(slot) ?? Number.POSITIVE_INFINITY) < count };
+    return {
+      has: (slot) => (firstSeen.get(slot) ?? Number.POSITIVE_INFINITY) < count,
+      // The Map is in first-seen order, so the first `count` keys are exactly these slots.
+      forEach: (visit) => {
+        let n = 0;
+        for (const slot of firstSeen.keys()) {
+          if (n++ >= count) return;
+          visit(slot);
+        }
+      },
+    };
   }
 
   append(userId: string, slot: number): void {
@@ -64,4 +74,4 @@ export class UserHistories {
   }
 }
 
-const NOTHING: SlotFilter = { has: () => false };
+const NOTHING: SlotFilter = { has: () => false, forEach: () => undefined };

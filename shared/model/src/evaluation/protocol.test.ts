@@ -1,8 +1,26 @@
 import { describe, expect, it } from 'vitest';
 import { FIRST_ITEM_ID } from '../backbone-config.js';
-import { ProtocolAccumulator, describeProtocol, evaluateCases, leaveOneOut, rankTarget, competitorsExcluded } from './protocol.js';
+import { UserHistories } from '../user-histories.js';
+import { NOT_ITEMS, ProtocolAccumulator, SERVING_PROTOCOL, describeProtocol, evaluateCases, exclusionFor, leaveOneOut, rankTarget, competitorsExcluded } from './protocol.js';
 
 describe('the evaluation protocol', () => {
+  it("a user's exclusion lists exactly the slots it says it holds, each once, as of the click it is asked for", () => {
+    const histories = new UserHistories(3, 10);
+    // Slot 1 (UNK) in the history too: listed once, as a non-item.
+    for (const slot of [7, 4, 7, 1, 9, 12]) histories.append('u', slot);
+    for (const count of [0, 1, 3, 5, 9]) {
+      const filter = exclusionFor(SERVING_PROTOCOL, histories.seenBefore('u', count));
+      const listed: number[] = [];
+      filter.forEach?.((slot) => listed.push(slot));
+      const asked = Array.from({ length: 20 }, (_, slot) => slot).filter((slot) => filter.has(slot));
+      expect([...listed].sort((a, b) => a - b)).toEqual(asked);
+      expect(new Set(listed).size).toBe(listed.length);
+    }
+    // Seen items are kept past the recent window (maxLength 3): 7 was first.
+    expect(exclusionFor(SERVING_PROTOCOL, histories.seenBefore('u', 1)).has(7)).toBe(true);
+    expect(exclusionFor({ excludeSeen: false }, histories.seenBefore('u', 5))).toBe(NOT_ITEMS);
+  });
+
   it('leave-one-out: last item is test, the one before validation, the rest training', () => {
     const split = leaveOneOut([[2, 3, 4, 5], [6, 7]]);
     expect(split.train).toEqual([[2, 3], [6, 7]]);

@@ -51,7 +51,17 @@ export const MISS_RANK = 1e9;
  */
 export function exclusionFor(protocol: EvaluationProtocol, seen: SlotFilter): SlotFilter {
   if (!protocol.excludeSeen) return NOT_ITEMS;
-  return { has: (slot) => NOT_ITEMS.has(slot) || seen.has(slot) };
+  const has = (slot: number): boolean => NOT_ITEMS.has(slot) || seen.has(slot);
+  if (seen.forEach === undefined) return { has };
+  return {
+    has,
+    forEach: (visit) => {
+      NOT_ITEMS.forEach((slot) => visit(slot));
+      seen.forEach?.((slot) => {
+        if (!NOT_ITEMS.has(slot)) visit(slot);
+      });
+    },
+  };
 }
 
 /**
