@@ -5,10 +5,12 @@
  * on fresh topics, then produces clicks at a steady rate straight to `reco.events` (so every click
  * has a known partition and offset) and measures, per click:
  *   - click -> live snapshot: production time to the moment serving applied a snapshot whose
- *     trained-up-to offsets cover that click (read from GET /v1/models: offsets and appliedAt);
+ *     trained-up-to offsets cover that click (read from GET /v1/models: offsets and appliedAt),
+ *     split at the snapshot's publishedAt (stamped by the updater once what it covers is
+ *     trained, before the gate and the send) into the updater's part and the rest;
  *   - click -> history: for probe users, production time to the first GET /v1/recommendations
  *     that counts the click in the user's history.
- * Prints p50 / p95 / max of both (and writes them as JSON with --json).
+ * Prints p50 / p95 / max of each (and writes them as JSON with --json).
  *
  * Flags: --rate N (clicks/s, default 1000)  --seconds N (default 20)  --variant ladder
  *        --publish-interval-ms N (default 1000)  --json <file>
@@ -17,6 +19,7 @@ import { writeFile } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
 import { createSyntheticWorld } from '@reco/data';
 import { encodeEvent } from '@reco/stream';
+import { scrapeMetrics } from './lib/metrics-scrape.js';
 import { startService, type ServiceProcess } from './lib/service-process.js';
 import { runSnapshotKeyEnv } from './lib/snapshot-key.js';
 import { ensureBackbone, prepareStack } from './lib/stack.js';
@@ -41,6 +44,8 @@ interface SentClick {
 }
 interface Applied {
   seenAt: number;
+  /** When the updater published it (its clock; one machine here, so comparable with ours). */
+  publishedAt: number | null;
   appliedAt: number;
   offsets: Record<string, string>;
 }
@@ -62,8 +67,8 @@ try {
     ...runSnapshotKeyEnv(process.env),
   };
   services.push(...(await Promise.all([startService('updater', env), startService('serving', env)])));
-  const serving = services[1];
-  if (!serving) throw new Error('serving did not start');
+  const [updater, serving] = services;
+  if (!updater || !serving) throw new Error('the updater or serving did not start');
 
   const world = createSyntheticWorld();
   const clicks = world.stream.filter((e) => e.type === 'click');
@@ -77,11 +82,11 @@ try {
   const poller = (async () => {
     let lastVersion = -1;
     while (polling) {
-      const body = (await (await fetch(`${serving.url}/v1/models`)).json()) as { variants: Array<{ variant: string; version: number; appliedAt: number; offsets: Record<string, string> }> };
+      const body = (await (await fetch(`${serving.url}/v1/models`)).json()) as { variants: Array<{ variant: string; version: number; publishedAt: number | null; appliedAt: number; offsets: Record<string, string> }> };
       const live = body.variants.find((v) => v.variant === flags.variant);
       if (live && live.version !== lastVersion) {
         lastVersion = live.version;
-        applied.push({ seenAt: Date.now(), appliedAt: live.appliedAt, offsets: live.offsets });
+        applied.push({ seenAt: Date.now(), publishedAt: live.publishedAt, appliedAt: live.appliedAt, offsets: live.offsets });
       }
       await new Promise((r) => setTimeout(r, 10));
     }
@@ -137,13 +142,25 @@ try {
   polling = false;
   await poller;
   await producer.disconnect();
+  // A candidate the validation gate refuses is not published: its clicks wait for the next one.
+  const updaterMetrics = await scrapeMetrics(updater.url);
+  const total = (name: string): number => (updaterMetrics.get(name)?.samples ?? []).filter((s) => s.labels.variant === flags.variant).reduce((sum, s) => sum + s.value, 0);
+  const published = total('reco_snapshots_published_total');
+  const refused = total('reco_snapshots_rejected_total');
 
   const snapshotLatencies: number[] = [];
+  // The same path in two parts: the updater's (consume, train, wait for the publish policy) up to
+  // the snapshot's publishedAt, taken once what it covers is trained; and from there the gate,
+  // signing, the transaction, serving's consumer and the swap.
+  const updaterLatencies: number[] = [];
+  const publishToApply = applied.filter((a) => a.publishedAt !== null).map((a) => a.appliedAt - (a.publishedAt as number));
   let uncovered = 0;
   for (const click of sent) {
     const first = applied.find((a) => BigInt(a.offsets[String(click.partition)] ?? '0') > click.offset);
-    if (first) snapshotLatencies.push(first.appliedAt - click.sentAt);
-    else uncovered += 1;
+    if (first) {
+      snapshotLatencies.push(first.appliedAt - click.sentAt);
+      if (first.publishedAt !== null) updaterLatencies.push(first.publishedAt - click.sentAt);
+    } else uncovered += 1;
   }
   const report = {
     variant: flags.variant,
@@ -152,9 +169,13 @@ try {
     seconds,
     publishIntervalMs: Number(flags['publish-interval-ms']),
     clickToLiveSnapshotMs: summary(snapshotLatencies),
+    clickToPublishedAtMs: summary(updaterLatencies),
+    publishedAtToAppliedMs: summary(publishToApply),
     clicksNotLiveAtEnd: uncovered,
     clickToHistoryMs: summary(historyLatencies),
     snapshotsApplied: applied.length,
+    snapshotsPublished: published,
+    candidatesRefusedByGate: refused,
   };
   console.log(
     [
@@ -162,8 +183,10 @@ try {
       `| measure | n | p50 ms | p95 ms | max ms |`,
       `| --- | --- | --- | --- | --- |`,
       `| click -> live snapshot in serving | ${report.clickToLiveSnapshotMs.n} | ${report.clickToLiveSnapshotMs.p50} | ${report.clickToLiveSnapshotMs.p95} | ${report.clickToLiveSnapshotMs.max} |`,
+      `| of which click -> trained into a snapshot (its publishedAt) | ${report.clickToPublishedAtMs.n} | ${report.clickToPublishedAtMs.p50} | ${report.clickToPublishedAtMs.p95} | ${report.clickToPublishedAtMs.max} |`,
+      `| and publishedAt -> applied in serving (gate, send, consume, swap; per snapshot) | ${report.publishedAtToAppliedMs.n} | ${report.publishedAtToAppliedMs.p50} | ${report.publishedAtToAppliedMs.p95} | ${report.publishedAtToAppliedMs.max} |`,
       `| click -> user history in serving | ${report.clickToHistoryMs.n} | ${report.clickToHistoryMs.p50} | ${report.clickToHistoryMs.p95} | ${report.clickToHistoryMs.max} |`,
-      `${uncovered} clicks not in a live snapshot when the run ended; ${applied.length} snapshots applied`,
+      `${uncovered} clicks not in a live snapshot when the run ended; ${published} snapshots published, ${applied.length} applied; ${refused} candidates refused by the validation gate`,
     ].join('\n'),
   );
   if (flags.json) await writeFile(flags.json, `${JSON.stringify(report, null, 2)}\n`);
