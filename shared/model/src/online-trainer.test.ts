@@ -95,6 +95,29 @@ describe('OnlineTrainer', () => {
     method.dispose();
   }, 60_000);
 
+  it("counts the publish interval from an attempt's start, so the gate's own time does not push every later publish back", async () => {
+    // A clock that moves 300 ms whenever it is read: the attempt's own work takes time.
+    let now = 0;
+    const clock = (): number => {
+      const t = now;
+      now += 300;
+      return t;
+    };
+    const { method, trainer } = setup('ladder', { publishPolicy: { intervalMs: 1000, maxSteps: 1e6 }, gate: { maxLossIncrease: 10 }, holdoutEvery: 5, now: clock });
+    let next = await trainSteps(trainer, 5);
+    now = 10_000;
+    expect(await trainer.maybePublish()).toMatchObject({ published: true });
+    next = await trainSteps(trainer, 2, next);
+    // One interval after the attempt began, whatever the clock read after it, the next is due.
+    now = 11_000;
+    expect(trainer.publishDue()).toBe(true);
+    now = 10_900;
+    expect(trainer.publishDue()).toBe(false);
+    void next;
+    trainer.dispose();
+    method.dispose();
+  }, 60_000);
+
   it('publishes after maxSteps only when the gate accepts, with a monotonic version', async () => {
     let now = 0;
     const { method, trainer } = setup('ladder', {
