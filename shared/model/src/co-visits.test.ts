@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { createRng } from '@reco/data';
 import { CoVisits } from './co-visits.js';
 
 /** Three users' click sequences over slots 2..9, counted in order. */
@@ -49,6 +50,27 @@ describe('CoVisits', () => {
     expect([...two.slots]).toEqual(expected.slice(0, 2));
     // The scratch it accumulates in is clean again: the same call gives the same answer.
     expect([...visits.top([3, 4], 100).values]).toEqual([...all.values]);
+  });
+
+  it('top() keeps exactly the best of a full sort on a random stream with many ties, at every limit', () => {
+    const rng = createRng(3);
+    const visits = new CoVisits({ window: 8, recent: 4 });
+    const histories = new Map<number, number[]>();
+    for (let i = 0; i < 6000; i++) {
+      const user = rng.int(150);
+      const history = histories.get(user) ?? [];
+      // A small catalogue with a popular head: long rows, and equal counts everywhere.
+      const slot = 2 + (rng.next() < 0.5 ? rng.int(20) : rng.int(400));
+      visits.learn(history, slot);
+      history.push(slot);
+      histories.set(user, history);
+    }
+    for (const [, history] of [...histories].slice(0, 40)) {
+      const dense = new Float32Array(402);
+      visits.addScores(history, dense);
+      const sorted = [...dense.keys()].filter((b) => (dense[b] as number) > 0).sort((x, y) => (dense[y] as number) - (dense[x] as number) || x - y);
+      for (const limit of [1, 7, 50, 100, 1000]) expect([...visits.top(history, limit).slots]).toEqual(sorted.slice(0, limit));
+    }
   });
 
   it('only the last `recent` items vote, and only pairs within `window` events count', () => {

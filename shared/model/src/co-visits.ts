@@ -125,11 +125,19 @@ export class CoVisits {
     const touched: number[] = [];
     this.visit(history, scratch, touched);
     if (touched.length === 0) return NO_SCORES;
-    const order = touched.length > limit ? selectTop(touched, scratch, limit) : touched;
+    const order = touched.length > limit ? selectTop(touched, scratch, limit, this.values()) : touched;
     order.sort((x, y) => (scratch[y] as number) - (scratch[x] as number) || x - y);
     const out = { slots: Int32Array.from(order), values: Float32Array.from(order, (b) => scratch[b] as number) };
     for (const b of touched) scratch[b] = 0;
     return out;
+  }
+
+  private valuesBuffer = new Float32Array(0);
+
+  /** A scratch buffer for `selectTop` (scoring is synchronous: one call at a time). */
+  private values(): Float32Array {
+    if (this.valuesBuffer.length < this.scratch.length) this.valuesBuffer = new Float32Array(this.scratch.length);
+    return this.valuesBuffer;
   }
 
   /** A fresh mark for one pass over history[from..], `seen` grown to cover its slots. */
@@ -163,37 +171,53 @@ export class CoVisits {
   }
 }
 
-/** The `limit` slots of `slots` with the highest `scores` (in no order): a bounded min-heap. */
-function selectTop(slots: readonly number[], scores: Float32Array, limit: number): number[] {
-  const heap: number[] = [];
-  const less = (a: number, b: number): boolean => (scores[a] as number) < (scores[b] as number) || ((scores[a] as number) === (scores[b] as number) && a > b);
-  const down = (i: number): void => {
-    for (;;) {
-      const l = 2 * i + 1;
-      const r = l + 1;
-      let m = i;
-      if (l < heap.length && less(heap[l] as number, heap[m] as number)) m = l;
-      if (r < heap.length && less(heap[r] as number, heap[m] as number)) m = r;
-      if (m === i) return;
-      [heap[i], heap[m]] = [heap[m] as number, heap[i] as number];
-      i = m;
-    }
-  };
+/**
+ * The `limit` slots of `slots` (distinct) with the highest `scores`, ties to the lower slot, in
+ * no order: the limit-th best score found by selection over a copy (linear; `values` is scratch
+ * of at least slots.length), then every slot above it and the lowest-numbered of those at it.
+ * The same set a heap ordered by (score, slot) would keep, in one pass plus a partition.
+ */
+function selectTop(slots: readonly number[], scores: Float32Array, limit: number, values: Float32Array): number[] {
+  const n = slots.length;
+  for (let i = 0; i < n; i++) values[i] = scores[slots[i] as number] as number;
+  const threshold = kthLargest(values, n, limit);
+  const out: number[] = [];
+  const ties: number[] = [];
   for (const s of slots) {
-    if (heap.length < limit) {
-      heap.push(s);
-      for (let i = heap.length - 1; i > 0; ) {
-        const p = (i - 1) >> 1;
-        if (!less(heap[i] as number, heap[p] as number)) break;
-        [heap[i], heap[p]] = [heap[p] as number, heap[i] as number];
-        i = p;
-      }
-    } else if (less(heap[0] as number, s)) {
-      heap[0] = s;
-      down(0);
-    }
+    const v = scores[s] as number;
+    if (v > threshold) out.push(s);
+    else if (v === threshold) ties.push(s);
   }
-  return heap;
+  ties.sort((a, b) => a - b);
+  for (let i = 0; out.length < limit && i < ties.length; i++) out.push(ties[i] as number);
+  return out;
+}
+
+/** The k-th largest of values[0..n) (1-based k <= n), reordering them (Hoare selection). */
+function kthLargest(values: Float32Array, n: number, k: number): number {
+  let lo = 0;
+  let hi = n - 1;
+  const want = k - 1;
+  while (lo < hi) {
+    const pivot = values[(lo + hi) >> 1] as number;
+    let i = lo;
+    let j = hi;
+    while (i <= j) {
+      while ((values[i] as number) > pivot) i++;
+      while ((values[j] as number) < pivot) j--;
+      if (i <= j) {
+        const t = values[i] as number;
+        values[i] = values[j] as number;
+        values[j] = t;
+        i++;
+        j--;
+      }
+    }
+    if (want <= j) hi = j;
+    else if (want >= i) lo = i;
+    else return values[want] as number;
+  }
+  return values[want] as number;
 }
 
 function checkRecent(n: number): void {
