@@ -26,9 +26,16 @@
  * the report lists them. Exits 1 when an engine's run failed or any request got a non-2xx answer
  * or a connection error (the table says which).
  *
+ * Without a snapshot the variant serves the frozen backbone's ranking (co-visit memory weight 0),
+ * so no request computes a co-visit memory. With --memory-weight w, a ladder snapshot with that
+ * weight is published first (scripts/lib/bench-snapshot.ts) and the levels start once serving
+ * answers with it: every request then computes its history's memory from the counts serving keeps
+ * of the produced clicks, as a trained ladder does in production.
+ *
  * Flags: --backbone <dir>  --items 3000  --variant ladder  --engines onnx,tfjs  --concurrency 1,16,64
  *        --duration 10 (s per level)  --warmup 3 (s per engine, not reported)  --users 5000  --k 10
- *        --mode get|post  --workers N (RECO_SERVING_WORKERS)  --ceiling  --seed 1  --json <file>
+ *        --mode get|post  --workers N (RECO_SERVING_WORKERS)  --ceiling  --seed 1  --memory-weight w
+ *        --json <file>
  */
 import { existsSync } from 'node:fs';
 import { readFile, writeFile } from 'node:fs/promises';
@@ -41,7 +48,8 @@ import { encodeEvent, sendWithinLimit } from '@reco/stream';
 import type { Message } from 'kafkajs';
 import { histogramTotals, sampleDelta, scrapeMetrics, seriesKey, type MetricFamily } from './lib/metrics-scrape.js';
 import { startService, type ServiceProcess } from './lib/service-process.js';
-import { runSnapshotKeyEnv } from './lib/snapshot-key.js';
+import { publishBenchSnapshot } from './lib/bench-snapshot.js';
+import { runSnapshotKey, runSnapshotKeyEnv } from './lib/snapshot-key.js';
 import { prepareStack, repoRoot } from './lib/stack.js';
 
 const say = (message: string): void => void process.stderr.write(`[bench:serve] ${message}\n`);
@@ -70,6 +78,7 @@ const { values: flags } = parseArgs({
     workers: { type: 'string' },
     ceiling: { type: 'boolean', default: false },
     seed: { type: 'string', default: '1' },
+    'memory-weight': { type: 'string' },
     json: { type: 'string' },
   },
 });
@@ -86,6 +95,10 @@ if (!Number.isInteger(warmupS) || warmupS < 0) throw new Error(`--warmup must be
 const userCount = positiveInt('users', flags.users);
 const k = positiveInt('k', flags.k, 100);
 const seed = positiveInt('seed', flags.seed);
+const memoryWeight = flags['memory-weight'] === undefined ? undefined : Number(flags['memory-weight']);
+if (memoryWeight !== undefined && !Number.isFinite(memoryWeight)) throw new Error(`--memory-weight must be a number, got "${flags['memory-weight']}"`);
+// One key for the run: every serving process verifies what this process signs (--memory-weight).
+const snapshotKeyEnv = runSnapshotKeyEnv(process.env);
 const workers = flags.workers === undefined ? undefined : positiveInt('workers', flags.workers, 64);
 const concurrency = flags.concurrency.split(',').map((c) => positiveInt('concurrency', c.trim(), 10_000));
 const engines = flags.engines.split(',').map((e) => e.trim());
@@ -167,6 +180,10 @@ let current: ServiceProcess | undefined;
 try {
   let producedFrom = Date.now();
   if (mode === 'get') producedFrom = await produceHistories();
+  if (memoryWeight !== undefined) {
+    await publishBenchSnapshot({ kafka: stack.kafka, adapters: stack.topics.adapters, backboneDir: backbone.dir, variant, memoryWeight, key: runSnapshotKey(process.env, snapshotKeyEnv) });
+    say(`published a ${variant} snapshot (v1) with co-visit memory weight ${memoryWeight}: every request computes its history's memory`);
+  }
   for (const engine of engines as Engine[]) runs.push(await benchTarget(engine, producedFrom));
   if (flags.ceiling) ceilingRun = await benchTarget('ceiling', producedFrom);
 } finally {
@@ -195,6 +212,7 @@ if (flags.json) {
       mode,
       workers: workers ?? null,
       ceiling: flags.ceiling,
+      memoryWeight: memoryWeight ?? null,
       seed,
       cores: cpus().length,
       cpuModel: cpus()[0]?.model ?? 'unknown',
@@ -279,8 +297,8 @@ async function benchTarget(target: Target, producedFrom: number): Promise<Engine
     RECO_VARIANTS: variant,
     RECO_DEFAULT_VARIANT: variant,
     ...(isCeiling ? {} : { RECO_BACKBONE_ENGINE: target }),
-    // Serving refuses to start without a key; no snapshot is published in this run.
-    ...runSnapshotKeyEnv(process.env),
+    // Serving refuses to start without a key; it verifies the --memory-weight snapshot with it.
+    ...snapshotKeyEnv,
     // Back to before the first click produced, plus a margin for clock steps.
     RECO_HISTORY_LOOKBACK_S: String(Math.ceil((Date.now() - producedFrom) / 1000) + 60),
     LOG_LEVEL: 'warn',
@@ -299,6 +317,7 @@ async function benchTarget(target: Target, producedFrom: number): Promise<Engine
     say(`${target}: ready in ${(run.startupMs / 1000).toFixed(1)} s at ${url}`);
     // The ceiling keeps no history and exports no /metrics.
     if (mode === 'get' && !isCeiling) await waitForHistories(url, target);
+    if (memoryWeight !== undefined && !isCeiling) await waitForSnapshot(url, target);
     if (warmupS > 0) {
       const warm = await drive(url, Math.max(...concurrency), warmupS);
       say(`${target}: warm-up ${warmupS} s at concurrency ${Math.max(...concurrency)}: ${warm.requests.average.toFixed(0)} req/s (not reported)`);
@@ -326,6 +345,22 @@ async function benchTarget(target: Target, producedFrom: number): Promise<Engine
 }
 
 /** Until serving answers a sample of users (first, last and random ones) with their whole history. */
+/** Until every worker answers with the published snapshot (several clean rounds, as for histories). */
+async function waitForSnapshot(url: string, engine: Engine): Promise<void> {
+  const deadline = Date.now() + 60_000;
+  for (let clean = 0; clean < 4 * (workers ?? 1); ) {
+    if (Date.now() > deadline) throw new Error(`serving did not apply the ${variant} snapshot within 60 s`);
+    const body = (await (await fetch(`${url}/v1/models`)).json()) as { variants?: Array<{ variant: string; version: number }> };
+    const live = body.variants?.find((v) => v.variant === variant);
+    if ((live?.version ?? 0) >= 1) clean += 1;
+    else {
+      clean = 0;
+      await new Promise((r) => setTimeout(r, 100));
+    }
+  }
+  say(`${engine}: serving answers with the ${variant} snapshot (memory weight ${memoryWeight})`);
+}
+
 async function waitForHistories(url: string, engine: Engine): Promise<void> {
   const sample = [0, userCount - 1, ...Array.from({ length: 20 }, () => pick.int(userCount))];
   // With several workers each keeps its own history and answers some requests: several clean rounds.
@@ -491,6 +526,9 @@ function renderReport(): string {
   const lines = [
     `bench:serve: ${mode === 'get' ? `GET /v1/recommendations for ${userCount} users with 10-50 clicks of history each` : 'POST /v1/recommendations with a random 10-50 item history per request'}, k=${k}, variant ${variant}, ${durationS} s per level after a ${warmupS} s warm-up per engine`,
     `backbone ${backbone.dir} (${backbone.itemIds.length} items${backbone.randomInit ? ', seeded random-init weights: compute cost does not depend on what the weights learned' : ''})`,
+    memoryWeight === undefined
+      ? `model: ${variant} before any snapshot (co-visit memory weight 0: no request computes a memory; --memory-weight w publishes a snapshot that does)`
+      : `model: a published ${variant} snapshot with co-visit memory weight ${memoryWeight}: every request computes its history's co-visit memory`,
     `machine: ${cpus().length} cores, node ${process.version}; autocannon runs in this process on the same cores as serving${workers === undefined ? '' : `; serving with ${workers} workers`}`,
     ...inheritedRecoEnv().map(([name, value]) => `serving inherits ${name}=${value} from this shell`),
     `target (issue): >= ${TARGET.reqPerSec.toLocaleString('en-US')} req/s with p99 <= ${TARGET.p99Ms} ms, variant ${TARGET.variant}, k=${TARGET.k}, no errors${variant !== TARGET.variant || k !== TARGET.k ? ` (NOTE: this run used variant ${variant}, k=${k})` : ''}`,
