@@ -97,6 +97,8 @@ const k = positiveInt('k', flags.k, 100);
 const seed = positiveInt('seed', flags.seed);
 const memoryWeight = flags['memory-weight'] === undefined ? undefined : Number(flags['memory-weight']);
 if (memoryWeight !== undefined && !Number.isFinite(memoryWeight)) throw new Error(`--memory-weight must be a number, got "${flags['memory-weight']}"`);
+// The snapshot it publishes is a ladder's: serving would refuse it for a variant of another method.
+if (memoryWeight !== undefined && flags.variant !== 'ladder') throw new Error(`--memory-weight publishes a ladder snapshot; use it with --variant ladder, not "${flags.variant}"`);
 // One key for the run: every serving process verifies what this process signs (--memory-weight).
 const snapshotKeyEnv = runSnapshotKeyEnv(process.env);
 const workers = flags.workers === undefined ? undefined : positiveInt('workers', flags.workers, 64);
@@ -344,7 +346,6 @@ async function benchTarget(target: Target, producedFrom: number): Promise<Engine
   return run;
 }
 
-/** Until serving answers a sample of users (first, last and random ones) with their whole history. */
 /** Until every worker answers with the published snapshot (several clean rounds, as for histories). */
 async function waitForSnapshot(url: string, engine: Engine): Promise<void> {
   const deadline = Date.now() + 60_000;
@@ -361,6 +362,7 @@ async function waitForSnapshot(url: string, engine: Engine): Promise<void> {
   say(`${engine}: serving answers with the ${variant} snapshot (memory weight ${memoryWeight})`);
 }
 
+/** Until serving answers a sample of users (first, last and random ones) with their whole history. */
 async function waitForHistories(url: string, engine: Engine): Promise<void> {
   const sample = [0, userCount - 1, ...Array.from({ length: 20 }, () => pick.int(userCount))];
   // With several workers each keeps its own history and answers some requests: several clean rounds.

@@ -43,6 +43,7 @@ export class CoVisits {
   private counts = new Float32Array(1024);
   /** Zero between calls of `top`, which accumulates into it. */
   private scratch = new Float32Array(0);
+  private valuesBuffer = new Float32Array(0);
   /** Per slot, the last call that saw it: which items a window already paired or voted, without a Set per call. */
   private seen = new Int32Array(1024);
   private stamp = 0;
@@ -131,8 +132,6 @@ export class CoVisits {
     for (const b of touched) scratch[b] = 0;
     return out;
   }
-
-  private valuesBuffer = new Float32Array(0);
 
   /** A scratch buffer for `selectTop` (scoring is synchronous: one call at a time). */
   private values(): Float32Array {

@@ -68,23 +68,17 @@ export function negativeMask(examples: readonly { userId: string; target: number
   }
   // A filter that lists its slots is walked instead of asked about every column (a user has seen
   // far fewer items than a batch has candidates): the column of each slot, -1 for none.
-  let columnOf: Int32Array | undefined;
-  const columnIndex = (): Int32Array => {
-    if (columnOf !== undefined) return columnOf;
-    let top = 0;
-    for (const slot of candidates.slots) top = Math.max(top, slot);
-    columnOf = new Int32Array(top + 1).fill(-1);
-    candidates.slots.forEach((slot, c) => ((columnOf as Int32Array)[slot] = c));
-    return columnOf;
-  };
+  let top = 0;
+  for (const slot of candidates.slots) top = Math.max(top, slot);
+  const columnOf = new Int32Array(top + 1).fill(-1);
+  candidates.slots.forEach((slot, c) => (columnOf[slot] = c));
   examples.forEach((e, row) => {
     const seen = excluded(row);
     const sameUser = targetsOf.get(e.userId) as Set<number>;
     const ownColumn = candidates.targetColumns[row];
     if (seen.forEach !== undefined) {
-      const index = columnIndex();
       const maskSlot = (slot: number): void => {
-        const c = slot >= 0 && slot < index.length ? (index[slot] as number) : -1;
+        const c = slot >= 0 && slot < columnOf.length ? (columnOf[slot] as number) : -1;
         if (c >= 0 && c !== ownColumn) mask[row * columns + c] = 1;
       };
       seen.forEach(maskSlot);

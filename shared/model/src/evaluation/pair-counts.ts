@@ -125,8 +125,7 @@ export class PairCounts {
   /**
    * Lays the entries out row by row (each item's pairs contiguous, in chain order), so walking a
    * row reads memory in sequence: entries are made in click order, so a popular item's pairs lie
-   * scattered over the whole array, and scoring a history walks thousands of them (on MovieLens
-   * latest-small about a third of a scoring call's time was spent waiting on those reads).
+   * scattered over the whole array, and scoring a history walks thousands of them.
    * Run when the entries have doubled since the last time: linear work, amortised O(1) per pair.
    * Counts, rows and their order are unchanged; only where entries live moves.
    */

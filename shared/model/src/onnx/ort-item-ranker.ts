@@ -97,7 +97,8 @@ export class OrtItemRanker implements ItemRanker {
   /** The k best slots for user state `h` (length dim; copied before the call). */
   async top(h: Float32Array, table: RankerTable, k: number): Promise<RankedSlots> {
     if (h.length !== this.dim) throw new Error(`ranker expects a user state of ${this.dim}, got ${h.length}`);
-    const ranked = await this.topRows(h.slice(), 1, table, k);
+    // topRows copies a lone state into its padded input before the call.
+    const ranked = await this.topRows(h, 1, table, k);
     return { slots: ranked.slots, scores: ranked.scores };
   }
 
